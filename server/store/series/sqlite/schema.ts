@@ -1,0 +1,83 @@
+/**
+ * The on-disk layout of the SQLite SeriesStore. Private to this adapter (DESIGN.md §3): nothing
+ * outside server/store/series/sqlite may read these tables, so the layout can change (e.g. to an
+ * append log plus compressed chunks) without callers changing.
+ *
+ * Column types: `value` and `last` columns are declared WITHOUT a type on purpose. A column with
+ * no declared type has no affinity, so SQLite stores what it is given: REAL for numbers, TEXT for
+ * strings, INTEGER 0/1 for booleans. (Declaring them `ANY` would give NUMERIC affinity and turn
+ * the string '42' into the integer 42.) How to decode a value is decided by `series.kind`.
+ */
+
+/** Width of each stored resolution in ms. */
+export const RAW_MS = 1;
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS series (
+  id          INTEGER PRIMARY KEY,
+  factory_id  INTEGER NOT NULL,
+  device_id   INTEGER NOT NULL,
+  parameter   TEXT    NOT NULL,
+  kind        TEXT    NOT NULL CHECK (kind IN ('num', 'str', 'bool')),
+  UNIQUE (factory_id, device_id, parameter)
+);
+
+-- Numeric samples. Keyed (series, ts): one value per series per millisecond.
+CREATE TABLE IF NOT EXISTS raw_num (
+  series_id INTEGER NOT NULL,
+  ts        INTEGER NOT NULL,
+  value     REAL    NOT NULL,
+  PRIMARY KEY (series_id, ts)
+) WITHOUT ROWID;
+
+-- String and boolean samples (last-value series): TEXT for 'str', INTEGER 0/1 for 'bool'.
+CREATE TABLE IF NOT EXISTS raw_text (
+  series_id INTEGER NOT NULL,
+  ts        INTEGER NOT NULL,
+  value             NOT NULL,
+  PRIMARY KEY (series_id, ts)
+) WITHOUT ROWID;
+
+-- Rollups: one row per series per aligned bucket. min/max/sum are NULL for 'str'/'bool' series.
+CREATE TABLE IF NOT EXISTS rollup_1m (
+  series_id INTEGER NOT NULL,
+  bucket_ts INTEGER NOT NULL,
+  min       REAL,
+  max       REAL,
+  sum       REAL,
+  count     INTEGER NOT NULL,
+  last              NOT NULL,
+  last_ts   INTEGER NOT NULL,
+  PRIMARY KEY (series_id, bucket_ts)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS rollup_1h (
+  series_id INTEGER NOT NULL,
+  bucket_ts INTEGER NOT NULL,
+  min       REAL,
+  max       REAL,
+  sum       REAL,
+  count     INTEGER NOT NULL,
+  last              NOT NULL,
+  last_ts   INTEGER NOT NULL,
+  PRIMARY KEY (series_id, bucket_ts)
+) WITHOUT ROWID;
+
+-- Newest value per series.
+CREATE TABLE IF NOT EXISTS latest (
+  series_id INTEGER PRIMARY KEY,
+  ts        INTEGER NOT NULL,
+  value             NOT NULL
+);
+
+-- Small key/value table: schema version and the retention horizons (the newest cutoff that
+-- applyRetention has applied to each resolution; range() uses them to pick a resolution).
+CREATE TABLE IF NOT EXISTS series_meta (
+  key   TEXT PRIMARY KEY,
+  value NOT NULL
+) WITHOUT ROWID;
+`;
