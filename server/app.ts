@@ -16,6 +16,13 @@ import { healthRoute, metricsRoute } from './api/routes/system.js';
 import { userRoutes } from './api/routes/users.js';
 import { factoryRoutes } from './api/routes/factory.js';
 import { telemetryRoutes } from './api/routes/telemetry.js';
+import { alertRoutes } from './api/routes/alerts.js';
+import { maintenanceRoutes } from './api/routes/maintenance.js';
+import { ruleRoutes } from './api/routes/rules.js';
+import { AlarmService } from './alarms/alarm-service.js';
+import { createStreamAlarms } from './alarms/stream-alarms.js';
+import { createNotifier } from './notify/notifier.js';
+import { smtpVerifyStartTlsFromEnv, twilioFromEnv } from './notify/config.js';
 import { DEFAULT_STREAM_OPTIONS, StreamHub, streamRoute } from './api/stream.js';
 import { factorySummary } from './api/summary.js';
 import websocket from '@fastify/websocket';
@@ -65,6 +72,8 @@ export interface RunningServer {
   /** Port of the embedded MQTT broker (null with an external broker). */
   mqttPort: number | null;
   pipeline: IngestPipeline;
+  /** The alarm service (tests wait on `idle()` after telemetry). */
+  alarms: AlarmService;
   close(): Promise<void>;
 }
 
@@ -182,6 +191,25 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const sessions = new SessionService(meta, tokens, throttle, config.refreshTokenTtlSeconds, clock, (reason) =>
       metrics.loginFailures.inc({ reason }),
     );
+    // Alarms: the notifier's outbox sender and escalation monitor, then the rule evaluation
+    // that follows every committed ingest batch. Both stop before the pipeline and the
+    // metadata close (cleanup runs front to back; unshift puts a step first).
+    const notifier = createNotifier({
+      meta,
+      logger,
+      clock,
+      smtp: config.smtp,
+      twilio: twilioFromEnv(env),
+      email: { verifyStartTls: smtpVerifyStartTlsFromEnv(env) },
+      sender: { resumeOnStart: true },
+      onEscalated: (delta) => bus.publish({ type: 'alarm', factoryId: delta.factoryId, deviceId: delta.alert.deviceId, delta }),
+    });
+    const alarms = new AlarmService({ meta, pipeline, bus, series, planner: notifier.planner, logger, clock, kickNotifications: () => notifier.kick() });
+    await alarms.start();
+    cleanup.unshift(() => alarms.stop());
+    notifier.start();
+    cleanup.unshift(() => notifier.stop());
+
     const mailer = config.smtp ? createSmtpMailer(config.smtp) : null;
     if (mailer) cleanup.push(() => mailer.close());
     const scheme = config.tls ? 'https' : 'http';
@@ -205,7 +233,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       },
     };
     const summary = (factoryId: number) => factorySummary(meta, series, factoryId, clock(), config.offlineAfterMs);
-    const hub = new StreamHub({ meta, tokens, bus, logger, clock, summary }, { ...DEFAULT_STREAM_OPTIONS, rateHz: config.streamRateHz });
+    const hub = new StreamHub({ meta, tokens, bus, logger, clock, summary, alarms: createStreamAlarms(meta) }, { ...DEFAULT_STREAM_OPTIONS, rateHz: config.streamRateHz });
     cleanup.unshift(() => hub.close());
 
     const http = createHttpServer({ logger, metrics, tls: config.tls ? { cert: certificate.cert, key: certificate.key } : null });
@@ -221,6 +249,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         await auditRoutes(api, ctx);
         await factoryRoutes(api, ctx);
         await telemetryRoutes(api, { ...ctx, telemetry: { series, authenticator, directory, json } });
+        await ruleRoutes(api, { ...ctx, alarms });
+        await alertRoutes(api, { ...ctx, alarms, alarmHealth: async (factoryId, from, to) => {
+            // Flood state and standing alarms are judged at the end of the period (or now).
+            const report = await alarms.alarmHealth(factoryId, Math.min(to, clock()), { from, to });
+            return { ...report, floodPeriods: report.flood.periods };
+          },
+        });
+        await maintenanceRoutes(api, { ...ctx, alarms });
         await streamRoute(api, hub);
       },
       { prefix: '/api/v1' },
@@ -251,6 +287,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       http,
       mqttPort,
       pipeline,
+      alarms,
       async close() {
         for (const step of cleanup) await step();
         logger.info({ event: 'server.stopped' }, 'server stopped');

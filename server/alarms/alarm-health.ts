@@ -46,6 +46,8 @@ interface AlarmRef {
 export interface AlarmHealthReport {
   at: number;
   period: { from: number; to: number };
+  /** Alarms raised in the period. */
+  raised: number;
   flood: FloodState & { periods: FloodPeriod[] };
   chattering: Array<ChatteringAlarm & AlarmRef>;
   standing: Array<StandingAlarm & AlarmRef & { alertId: number }>;
@@ -81,6 +83,7 @@ export async function alarmHealth(repos: MetaRepositories, factoryId: number, no
   return {
     at: now,
     period: { from, to },
+    raised: inPeriod.length,
     flood: {
       ...floodState(
         raisedAll.map((r) => r.at),
