@@ -250,9 +250,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         await factoryRoutes(api, ctx);
         await telemetryRoutes(api, { ...ctx, telemetry: { series, authenticator, directory, json } });
         await ruleRoutes(api, { ...ctx, alarms });
-        await alertRoutes(api, { ...ctx, alarms, alarmHealth: async (factoryId, from, to) => {
+        await alertRoutes(api, {
+          ...ctx,
+          alarms,
+          floodLimit: config.alarmHealth.flood,
+          alarmHealth: async (factoryId, from, to) => {
             // Flood state and standing alarms are judged at the end of the period (or now).
-            const report = await alarms.alarmHealth(factoryId, Math.min(to, clock()), { from, to });
+            const report = await alarms.alarmHealth(factoryId, Math.min(to, clock()), { ...config.alarmHealth, from, to });
             return { ...report, floodPeriods: report.flood.periods };
           },
         });

@@ -40,6 +40,20 @@ export interface ServerConfig {
   offlineAfterMs: number;
   rawRetentionDays: number;
   maxPayloadBytes: number;
+  /** Alarm-system health limits (ISA-18.2 defaults). */
+  alarmHealth: AlarmHealthLimits;
+}
+
+/** "More than maxAlarms raises within windowMs" is a flood (per factory) or chattering (per alarm). */
+export interface AlarmRateLimit {
+  maxAlarms: number;
+  windowMs: number;
+}
+
+export interface AlarmHealthLimits {
+  flood: AlarmRateLimit;
+  chatter: AlarmRateLimit;
+  standingAfterMs: number;
 }
 
 type OptionSpec = {
@@ -64,6 +78,9 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { flag: 'offline-after', env: 'FACTORYOPS_OFFLINE_AFTER', type: 'string', default: '600', help: 'seconds of silence after which a device is offline' },
   { flag: 'raw-retention-days', env: 'FACTORYOPS_RAW_RETENTION_DAYS', type: 'string', default: '90', help: 'days raw values are kept (rollups are kept longer)' },
   { flag: 'max-payload-bytes', env: 'FACTORYOPS_MAX_PAYLOAD_BYTES', type: 'string', default: '262144', help: 'largest accepted telemetry message' },
+  { flag: 'alarm-flood', env: 'FACTORYOPS_ALARM_FLOOD', type: 'string', default: '10/10', help: 'alarm flood: more than N alarms in M minutes per factory, as N/M (ISA-18.2: 10/10)' },
+  { flag: 'alarm-chatter', env: 'FACTORYOPS_ALARM_CHATTER', type: 'string', default: '2/1', help: 'chattering: one alarm raised more than N times in M minutes, as N/M' },
+  { flag: 'alarm-standing-hours', env: 'FACTORYOPS_ALARM_STANDING_HOURS', type: 'string', default: '24', help: 'an alarm active longer than this many hours is standing' },
   { flag: 'demo', env: 'FACTORYOPS_DEMO', type: 'boolean', help: 'also run a simulated device fleet publishing over MQTT' },
   { flag: 'public-url', env: 'FACTORYOPS_PUBLIC_URL', type: 'string', help: 'URL people use to reach the server (used in invite links)' },
   { flag: 'access-token-ttl', env: 'FACTORYOPS_ACCESS_TOKEN_TTL', type: 'string', default: '900', help: 'access token lifetime, seconds' },
@@ -89,6 +106,17 @@ function positiveInt(value: string, name: string): number {
 function within(n: number, min: number, max: number, name: string): number {
   if (n < min || n > max) throw new CliError(`${name} must be between ${min} and ${max}, got ${n}`, 2);
   return n;
+}
+
+/** "N/M": more than N alarms within M minutes. */
+function alarmRate(value: string, name: string): AlarmRateLimit {
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const max = match ? Number(match[1]) : NaN;
+  const minutes = match ? Number(match[2]) : NaN;
+  if (!match || max < 1 || max > 100_000 || minutes < 1 || minutes > 10_080) {
+    throw new CliError(`${name} must be N/M (more than N alarms in M minutes, e.g. 10/10), got "${value}"`, 2);
+  }
+  return { maxAlarms: max, windowMs: minutes * 60_000 };
 }
 
 function mqttUrl(value: string): string | null {
@@ -168,6 +196,11 @@ export function resolveServeConfig(argv: readonly string[], env: NodeJS.ProcessE
     offlineAfterMs: positiveInt(pick('offline-after'), '--offline-after') * 1000,
     rawRetentionDays: positiveInt(pick('raw-retention-days'), '--raw-retention-days'),
     maxPayloadBytes: within(positiveInt(pick('max-payload-bytes'), '--max-payload-bytes'), 1024, 16 * 1024 * 1024, '--max-payload-bytes'),
+    alarmHealth: {
+      flood: alarmRate(pick('alarm-flood'), '--alarm-flood'),
+      chatter: alarmRate(pick('alarm-chatter'), '--alarm-chatter'),
+      standingAfterMs: within(positiveInt(pick('alarm-standing-hours'), '--alarm-standing-hours'), 1, 8760, '--alarm-standing-hours') * 3_600_000,
+    },
   };
 }
 

@@ -75,12 +75,19 @@ export const FactorySettingsView = Type.Object({
   timezone: Type.String(),
   allow_auto_provision: Type.Boolean(),
   has_provisioning_key: Type.Boolean(),
+  /** Where alarm webhooks go (null: no webhook channel); the secret itself is never shown. */
+  webhook_url: Type.Union([Type.String(), Type.Null()]),
+  has_webhook_secret: Type.Boolean(),
 });
 export const FactorySettingsResponse = Type.Object({ data: FactorySettingsView });
 export const FactoryPatchRequest = Closed({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   allow_auto_provision: Type.Optional(Type.Boolean()),
+  /** Alarm webhook target (http or https); null removes the webhook. */
+  webhook_url: Type.Optional(Type.Union([Type.String({ minLength: 8, maxLength: 2048, pattern: '^https?://[^\\s]+$' }), Type.Null()])),
+  /** HMAC-SHA256 key for X-FactoryOps-Signature; at least 16 characters. */
+  webhook_secret: Type.Optional(Type.Union([Type.String({ minLength: 16, maxLength: 256 }), Type.Null()])),
 });
 export const ProvisioningKeyResponse = Type.Object({ data: Type.Object({ provisioning_key: Type.String() }) });
 export const DeviceIdParams = Closed({ id: Id });

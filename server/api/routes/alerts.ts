@@ -38,6 +38,7 @@ import {
   type FloodPeriod,
   type FloodState,
   type FrequentAlarm,
+  type RateLimit,
   type StandingAlarm,
 } from '../../../engine/rules/index.js';
 import { AlarmActionError, type Actor, type AlarmActions } from '../../alarms/ports.js';
@@ -75,6 +76,8 @@ export interface AlertRouteDeps {
   alarms: AlarmActions;
   /** Named apart from ApiContext.health (the server's own health checks). */
   alarmHealth: AlarmHealthSource;
+  /** The site's flood limit for the annunciator counts (default ISA-18.2: more than 10 in 10 minutes). */
+  floodLimit?: RateLimit;
 }
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
@@ -169,6 +172,7 @@ function parseStates(values: readonly string[] | undefined): AlertState[] | unde
 
 export async function alertRoutes(app: App, ctx: ApiContext & AlertRouteDeps): Promise<void> {
   const { authenticate, requireRole } = ctx.guards;
+  const floodLimit = ctx.floodLimit ?? ISA_FLOOD_LIMIT;
   const read = [authenticate, rejectInvalid];
   const operate = [authenticate, requireRole('operator'), rejectInvalid];
 
@@ -266,7 +270,7 @@ export async function alertRoutes(app: App, ctx: ApiContext & AlertRouteDeps): P
     const now = ctx.clock();
     const [rows, raised, seq] = await Promise.all([
       ctx.meta.alerts.openStateCounts(factory.id),
-      ctx.meta.alerts.raisedBetween(factory.id, now - ISA_FLOOD_LIMIT.windowMs, now + 1),
+      ctx.meta.alerts.raisedBetween(factory.id, now - floodLimit.windowMs, now + 1),
       ctx.meta.alerts.currentSeq(factory.id),
     ]);
     const bySeverity = emptySeverityCounts();
@@ -289,7 +293,7 @@ export async function alertRoutes(app: App, ctx: ApiContext & AlertRouteDeps): P
       }
     }
     const highest = [...RULE_SEVERITIES].reverse().find((s) => unackBySeverity[s] > 0) ?? null;
-    const flood = floodState(raised.map((r) => r.at), now);
+    const flood = floodState(raised.map((r) => r.at), now, floodLimit);
     return {
       data: {
         open,

@@ -4,22 +4,33 @@ import { FactoryPatchRequest, FactorySettingsResponse, ProvisioningKeyResponse }
 import { authOf } from '../../auth/guards.js';
 import { randomToken, sha256Hex } from '../../auth/secrets.js';
 import type { Factory } from '../../store/meta/models.js';
+import type { FactoryNotificationSettings } from '../../store/meta/repositories/factories.js';
 import { ApiError } from '../api-error.js';
 import type { ApiContext } from '../context.js';
 import type { App } from '../http-server.js';
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse };
 
-function settingsView(f: Factory) {
-  return { id: f.id, slug: f.slug, name: f.name, timezone: f.timezone, allow_auto_provision: f.allowAutoProvision, has_provisioning_key: f.hasProvisioningKey };
+function settingsView(f: Factory, notify: FactoryNotificationSettings | null) {
+  return {
+    id: f.id,
+    slug: f.slug,
+    name: f.name,
+    timezone: f.timezone,
+    allow_auto_provision: f.allowAutoProvision,
+    has_provisioning_key: f.hasProvisioningKey,
+    webhook_url: notify?.webhookUrl ?? null,
+    has_webhook_secret: notify?.webhookSecret != null,
+  };
 }
 
 export async function factoryRoutes(app: App, ctx: ApiContext): Promise<void> {
   const { authenticate, requireRole } = ctx.guards;
 
-  app.get('/factory', { preHandler: authenticate, schema: { response: { 200: FactorySettingsResponse, ...errors } } }, async (request) => ({
-    data: settingsView(authOf(request).factory),
-  }));
+  app.get('/factory', { preHandler: authenticate, schema: { response: { 200: FactorySettingsResponse, ...errors } } }, async (request) => {
+    const { factory } = authOf(request);
+    return { data: settingsView(factory, await ctx.meta.factories.notificationSettings(factory.id)) };
+  });
 
   app.patch(
     '/factory',
@@ -34,14 +45,27 @@ export async function factoryRoutes(app: App, ctx: ApiContext): Promise<void> {
           throw new ApiError('VALIDATION_FAILED', `"${b.timezone.slice(0, 60)}" is not an IANA time zone (e.g. Europe/Berlin)`);
         }
       }
+      let notify = await ctx.meta.factories.notificationSettings(factory.id);
+      if (b.webhook_url !== undefined || b.webhook_secret !== undefined) {
+        const next = {
+          webhookUrl: b.webhook_url !== undefined ? b.webhook_url : (notify?.webhookUrl ?? null),
+          webhookSecret: b.webhook_secret !== undefined ? b.webhook_secret : (notify?.webhookSecret ?? null),
+        };
+        // An unsigned webhook could be forged by anyone who learns its URL.
+        if (next.webhookUrl !== null && next.webhookSecret === null) {
+          throw new ApiError('VALIDATION_FAILED', 'a webhook needs a webhook_secret (at least 16 characters) to sign its requests');
+        }
+        await ctx.meta.factories.setNotificationSettings(factory.id, next.webhookUrl === null && next.webhookSecret === null ? null : next, ctx.clock());
+        notify = next;
+      }
       const updated = await ctx.meta.factories.update(
         factory.id,
         { ...(b.name !== undefined && { name: b.name }), ...(b.timezone !== undefined && { timezone: b.timezone }), ...(b.allow_auto_provision !== undefined && { allowAutoProvision: b.allow_auto_provision }) },
         ctx.clock(),
       );
       if (!updated) throw new ApiError('FACTORY_NOT_FOUND', 'factory not found');
-      await ctx.meta.audit.record(factory.id, { userId: user.id, actor: user.email, action: 'factory.update', targetType: 'factory', targetId: factory.id, details: { changes: b }, ip: request.ip, requestId: request.id }, ctx.clock());
-      return { data: settingsView(updated) };
+      await ctx.meta.audit.record(factory.id, { userId: user.id, actor: user.email, action: 'factory.update', targetType: 'factory', targetId: factory.id, details: { changes: { ...b, ...(b.webhook_secret !== undefined && { webhook_secret: b.webhook_secret === null ? null : '(set)' }) } }, ip: request.ip, requestId: request.id }, ctx.clock());
+      return { data: settingsView(updated, notify) };
     },
   );
 

@@ -13,7 +13,8 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAs, createDevice, telemetry, telemetryTopicOf, waitFor, type CreatedDevice } from '../../helpers/ingest.js';
 import { startTestServer, TestClock, type Json, type Session, type TestServer } from '../../helpers/test-server.js';
-import { startSmtp, type SmtpHandle } from '../notify/fixtures.js';
+import { createHmac } from 'node:crypto';
+import { startSmtp, startWebhookReceiver, type SmtpHandle } from '../notify/fixtures.js';
 
 interface StreamClient {
   messages: Json[];
@@ -168,6 +169,39 @@ describe('alarms on a running server', () => {
     // One mail per episode: the restart sent nothing twice.
     await server.running.alarms.idle();
     expect(hotMails()).toBe(2);
+  });
+
+  it('sends a signed webhook configured through the factory settings', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const secret = 'webhook-secret-0123456789';
+      const unsigned = await server.api('PATCH', '/api/v1/factory', { token: admin.accessToken, body: { webhook_url: receiver.url } });
+      expect(unsigned.status).toBe(400);
+      const set = await server.api('PATCH', '/api/v1/factory', { token: admin.accessToken, body: { webhook_url: receiver.url, webhook_secret: secret } });
+      expect(set.status, set.text).toBe(200);
+      expect(set.json.data).toMatchObject({ webhook_url: receiver.url, has_webhook_secret: true });
+      expect(set.text).not.toContain(secret);
+
+      const rule = await server.api('POST', '/api/v1/rules', {
+        token: admin.accessToken,
+        body: {
+          name: 'Oil pressure low',
+          scope: 'device',
+          device_ids: [device.id],
+          conditions: { parameter: 'oil_temp', operator: 'lt', value: 10 },
+          severity: 'high',
+          notification_channels: { webhook: true },
+        },
+      });
+      expect(rule.status, rule.text).toBe(201);
+      await publish(mqtt, topic, { oil_temp: 5 });
+      const call = await waitFor(() => receiver.calls[0], 'webhook call');
+      const expected = `sha256=${createHmac('sha256', secret).update(call.raw, 'utf8').digest('hex')}`;
+      expect(call.headers['x-factoryops-signature']).toBe(expected);
+      expect(call.raw).toContain('Oil pressure low');
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('lets a viewer read alarms but not acknowledge them', async () => {
