@@ -24,6 +24,7 @@ import { createStreamAlarms } from './alarms/stream-alarms.js';
 import { createNotifier } from './notify/notifier.js';
 import { smtpVerifyStartTlsFromEnv, twilioFromEnv } from './notify/config.js';
 import { DEFAULT_STREAM_OPTIONS, StreamHub, streamRoute } from './api/stream.js';
+import { uiRoutes } from './api/ui.js';
 import { factorySummary } from './api/summary.js';
 import websocket from '@fastify/websocket';
 import { DeviceAuthenticator } from './ingest/device-auth.js';
@@ -265,6 +266,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       },
       { prefix: '/api/v1' },
     );
+    // The control-room UI at / (renderer/dist), after the API so /api paths keep their JSON 404.
+    await http.register(uiRoutes);
 
     await listen(http, config);
     const address = http.server.address();
@@ -274,7 +277,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const url = `${scheme}://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${httpPort}`;
     if (config.demo) {
       if (mqttPort === null) throw new CliError('--demo needs the embedded broker; drop --mqtt-url');
-      const demo = await startDemo({ meta, port: mqttPort, clock, logger });
+      const demo = await startDemo({ meta, port: mqttPort, clock, logger, rulesChanged: (factoryId) => alarms.reload(factoryId) });
       cleanup.unshift(() => demo.stop());
     }
     logger.info(

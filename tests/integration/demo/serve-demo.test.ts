@@ -79,4 +79,20 @@ describe('serve --demo', () => {
     );
     expect(summary).toMatchObject({ total_devices: 20, active_devices: 20, offline_devices: 0 });
   }, 60_000);
+
+  it('comes with active rules for the faults the machines develop, valid against their parameters', async () => {
+    const res = await server.api('GET', '/api/v1/rules', { token: admin.accessToken });
+    expect(res.status, res.text).toBe(200);
+    const rules = res.json.data as Array<{ name: string; is_active: boolean; scope: string; conditions: { conditions: Array<{ parameter: string }> } }>;
+    expect(rules.map((r) => r.name).sort()).toEqual(['Chilled water supply too warm', 'Compressor airend overheating', 'Pump cavitation']);
+    const parameters = new Set<string>();
+    for (const d of (await server.api('GET', '/api/v1/devices?per_page=100', { token: admin.accessToken })).json.data as Array<{ id: number }>) {
+      const one = await server.api('GET', `/api/v1/devices/${d.id}`, { token: admin.accessToken });
+      for (const p of one.json.data.parameters as Array<{ parameter_key: string }>) parameters.add(p.parameter_key);
+    }
+    for (const rule of rules) {
+      expect(rule).toMatchObject({ is_active: true, scope: 'global' });
+      for (const leaf of rule.conditions.conditions) expect(parameters.has(leaf.parameter), `${rule.name}: ${leaf.parameter}`).toBe(true);
+    }
+  });
 });
