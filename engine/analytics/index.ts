@@ -1,2 +1,3 @@
-// Placeholder: see engine/README.md. Filled by the alarms and analytics work.
+// Analytics (anomalies, forecasts, failure prediction) has no issue yet: nothing lives here so far.
+// Pure functions on arrays will go here, shared by server jobs and the renderer (see DESIGN.md §2).
 export {};
