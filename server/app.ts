@@ -19,6 +19,7 @@ import { telemetryRoutes } from './api/routes/telemetry.js';
 import { alertRoutes } from './api/routes/alerts.js';
 import { maintenanceRoutes } from './api/routes/maintenance.js';
 import { ruleRoutes } from './api/routes/rules.js';
+import { updateRoutes } from './api/routes/updates.js';
 import { AlarmService } from './alarms/alarm-service.js';
 import { createStreamAlarms } from './alarms/stream-alarms.js';
 import { createNotifier } from './notify/notifier.js';
@@ -72,6 +73,9 @@ export interface RunningServer {
   http: App;
   /** Port of the embedded MQTT broker (null with an external broker). */
   mqttPort: number | null;
+  /** Ports of the embedded broker's MQTT-over-WebSocket and MQTT-over-TLS listeners (null when off). */
+  mqttWsPort: number | null;
+  mqttsPort: number | null;
   pipeline: IngestPipeline;
   /** The alarm service (tests wait on `idle()` after telemetry). */
   alarms: AlarmService;
@@ -149,12 +153,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const ingest = new IngestService(authenticator, directory, json, sparkplug, ingestMetrics, logger);
 
     let mqttPort: number | null = null;
+    let mqttWsPort: number | null = null;
+    let mqttsPort: number | null = null;
     let disconnectDevice: (factoryId: number, deviceKey: string) => void = () => {};
     if (config.mqttUrl) {
       const external = await connectExternalBroker({
         url: config.mqttUrl,
-        clientId: `factoryops-${hostname()}-${process.pid}`,
-        shareGroup: 'factoryops',
+        clientId: config.mqttClientId ?? `factoryops-${hostname()}`,
+        shareGroup: config.mqttShareGroup,
         logger,
         handlers: ingest.brokerHandlers(),
       }).catch((error: unknown) => {
@@ -167,11 +173,22 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         if (!external.connected()) throw new Error('not connected to the external broker');
       });
     } else {
-      const broker = await startEmbeddedBroker({ host: config.host, port: config.mqttPort, allowAnonymous: config.allowAnonymous, logger, clock, handlers: ingest.brokerHandlers() }).catch(
+      const broker = await startEmbeddedBroker({
+        host: config.host,
+        port: config.mqttPort,
+        wsPort: config.mqttWsPort,
+        tlsPort: config.mqttsPort,
+        tls: { cert: certificate.cert, key: certificate.key },
+        allowAnonymous: config.allowAnonymous,
+        logger,
+        clock,
+        handlers: ingest.brokerHandlers(),
+      }).catch(
         (error: unknown) => {
           const code = (error as NodeJS.ErrnoException).code;
           if (code === 'EADDRINUSE') {
-            throw new CliError(`MQTT port ${config.mqttPort} on ${config.host} is already in use (another broker?): stop it or choose another port with --mqtt-port / FACTORYOPS_MQTT_PORT`);
+            const ports = [config.mqttPort, config.mqttWsPort, config.mqttsPort].filter((p) => p !== null).join(', ');
+            throw new CliError(`an MQTT port (${ports}) on ${config.host} is already in use (another broker?): stop it or choose others with --mqtt-port, --mqtt-ws-port, --mqtts-port`);
           }
           if (code === 'EACCES') throw new CliError(`not allowed to listen on MQTT port ${config.mqttPort}; choose another with --mqtt-port`);
           if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
@@ -182,9 +199,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       );
       cleanup.unshift(() => broker.close());
       mqttPort = broker.port;
+      mqttWsPort = broker.wsPort;
+      mqttsPort = broker.tlsPort;
       publishCommand = (topic, payload) => broker.publish(topic, payload, 0);
       disconnectDevice = (factoryId, deviceKey) => void broker.disconnectDevice(factoryId, deviceKey);
-      logger.info({ event: 'mqtt.listening', host: config.host, port: broker.port, allowAnonymous: config.allowAnonymous }, `MQTT broker listening on ${config.host}:${broker.port}`);
+      logger.info(
+        { event: 'mqtt.listening', host: config.host, port: broker.port, wsPort: broker.wsPort, tlsPort: broker.tlsPort, allowAnonymous: config.allowAnonymous },
+        `MQTT broker listening on ${config.host}:${broker.port}${broker.wsPort !== null ? `, WebSocket :${broker.wsPort}/mqtt` : ''}${broker.tlsPort !== null ? `, TLS :${broker.tlsPort}` : ''}`,
+      );
     }
 
     const tokens = new AccessTokens(secret, config.accessTokenTtlSeconds);
@@ -234,7 +256,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       },
     };
     const summary = (factoryId: number) => factorySummary(meta, series, factoryId, clock(), config.offlineAfterMs);
-    const hub = new StreamHub({ meta, tokens, bus, logger, clock, summary, alarms: createStreamAlarms(meta) }, { ...DEFAULT_STREAM_OPTIONS, rateHz: config.streamRateHz });
+    const hub = new StreamHub({ meta, tokens, bus, logger, clock, summary, latest: (factoryId, deviceId) => series.latest(factoryId, deviceId), alarms: createStreamAlarms(meta) }, { ...DEFAULT_STREAM_OPTIONS, rateHz: config.streamRateHz });
     cleanup.unshift(() => hub.close());
 
     const http = createHttpServer({ logger, metrics, tls: config.tls ? { cert: certificate.cert, key: certificate.key } : null });
@@ -263,6 +285,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         });
         await maintenanceRoutes(api, { ...ctx, alarms });
         await streamRoute(api, hub);
+        await updateRoutes(api, { dir: config.updatesDir });
       },
       { prefix: '/api/v1' },
     );
@@ -293,6 +316,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       series,
       http,
       mqttPort,
+      mqttWsPort,
+      mqttsPort,
       pipeline,
       alarms,
       async close() {

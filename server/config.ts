@@ -3,7 +3,7 @@
  * (a flag wins over its variable). Every option is listed once in OPTIONS, which also
  * produces the --help text and the README's configuration table.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError } from './cli/cli-error.js';
 
@@ -33,6 +33,14 @@ export interface ServerConfig {
   smtp: SmtpConfig | null;
   /** External broker (mqtt://, mqtts://); null = the embedded broker on mqttPort. */
   mqttUrl: string | null;
+  /** Embedded broker: MQTT over WebSocket (ws://host:port/mqtt) port; null = off. */
+  mqttWsPort: number | null;
+  /** Embedded broker: MQTT over TLS with the site certificate; null = off. */
+  mqttsPort: number | null;
+  /** External broker: shared-subscription group (server nodes sharing the load use the same one). */
+  mqttShareGroup: string;
+  /** External broker: client id; stable across restarts so the broker keeps the session's QoS 1 queue. */
+  mqttClientId: string | null;
   allowAnonymous: boolean;
   /** Live pushes per second per WebSocket client. */
   streamRateHz: number;
@@ -42,6 +50,8 @@ export interface ServerConfig {
   maxPayloadBytes: number;
   /** Alarm-system health limits (ISA-18.2 defaults). */
   alarmHealth: AlarmHealthLimits;
+  /** Desktop update feed (latest.yml and installers) served at /api/v1/updates. */
+  updatesDir: string;
 }
 
 /** "More than maxAlarms raises within windowMs" is a flood (per factory) or chattering (per alarm). */
@@ -73,6 +83,10 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { flag: 'metadata', env: 'FACTORYOPS_METADATA', type: 'string', default: 'sqlite', help: 'metadata database: sqlite, sqlite:/path/file.db, or mysql://user:pass@host:port/db' },
   { flag: 'log-level', env: 'FACTORYOPS_LOG_LEVEL', type: 'string', default: 'info', help: 'fatal, error, warn, info, debug or trace' },
   { flag: 'mqtt-url', env: 'FACTORYOPS_MQTT_URL', type: 'string', help: 'use an external broker (mqtt://user:pass@host:1883) instead of the embedded one' },
+  { flag: 'mqtt-ws-port', env: 'FACTORYOPS_MQTT_WS_PORT', type: 'string', help: 'also serve MQTT over WebSocket (path /mqtt) on this port (embedded broker; off by default)' },
+  { flag: 'mqtts-port', env: 'FACTORYOPS_MQTTS_PORT', type: 'string', help: 'also serve MQTT over TLS with the site certificate on this port (embedded broker; off by default, 8883 is usual)' },
+  { flag: 'mqtt-share-group', env: 'FACTORYOPS_MQTT_SHARE_GROUP', type: 'string', default: 'factoryops', help: 'external broker: $share group the server nodes split telemetry in' },
+  { flag: 'mqtt-client-id', env: 'FACTORYOPS_MQTT_CLIENT_ID', type: 'string', help: 'external broker: client id (default factoryops-{hostname}; give each node on one host its own)' },
   { flag: 'allow-anonymous', env: 'FACTORYOPS_ALLOW_ANONYMOUS', type: 'boolean', help: 'let MQTT clients connect without credentials (trusted networks only)' },
   { flag: 'stream-rate', env: 'FACTORYOPS_STREAM_RATE', type: 'string', default: '4', help: 'live value pushes per second per WebSocket client (1-20)' },
   { flag: 'offline-after', env: 'FACTORYOPS_OFFLINE_AFTER', type: 'string', default: '600', help: 'seconds of silence after which a device is offline' },
@@ -85,6 +99,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { flag: 'public-url', env: 'FACTORYOPS_PUBLIC_URL', type: 'string', help: 'URL people use to reach the server (used in invite links)' },
   { flag: 'access-token-ttl', env: 'FACTORYOPS_ACCESS_TOKEN_TTL', type: 'string', default: '900', help: 'access token lifetime, seconds' },
   { flag: 'refresh-token-ttl', env: 'FACTORYOPS_REFRESH_TOKEN_TTL', type: 'string', default: '1209600', help: 'refresh token lifetime, seconds (default 14 days)' },
+  { flag: 'updates-dir', env: 'FACTORYOPS_UPDATES_DIR', type: 'string', help: 'desktop update feed folder (latest.yml + installers); default <data-dir>/updates' },
 ];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -124,6 +139,12 @@ function mqttUrl(value: string): string | null {
   if (!/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/.test(value)) {
     throw new CliError(`--mqtt-url must look like mqtt://user:password@host:1883 (or mqtts://), got "${value.replace(/:[^:@/]*@/, ':***@')}"`, 2);
   }
+  return value;
+}
+
+/** A share group or client id: no topic wildcards or separators, at most 64 characters. */
+function mqttName(value: string, name: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) throw new CliError(`${name} must be 1-64 letters, digits, '_', '.' or '-', got "${value}"`, 2);
   return value;
 }
 
@@ -191,6 +212,10 @@ export function resolveServeConfig(argv: readonly string[], env: NodeJS.ProcessE
     refreshTokenTtlSeconds: positiveInt(pick('refresh-token-ttl'), '--refresh-token-ttl'),
     smtp: smtpFromEnv(env),
     mqttUrl: mqttUrl(pick('mqtt-url')),
+    mqttWsPort: pick('mqtt-ws-port') === '' ? null : port(pick('mqtt-ws-port'), '--mqtt-ws-port'),
+    mqttsPort: pick('mqtts-port') === '' ? null : port(pick('mqtts-port'), '--mqtts-port'),
+    mqttShareGroup: mqttName(pick('mqtt-share-group'), '--mqtt-share-group'),
+    mqttClientId: pick('mqtt-client-id') === '' ? null : mqttName(pick('mqtt-client-id'), '--mqtt-client-id'),
     allowAnonymous: bool('allow-anonymous'),
     streamRateHz: within(positiveInt(pick('stream-rate'), '--stream-rate'), 1, 20, '--stream-rate'),
     offlineAfterMs: positiveInt(pick('offline-after'), '--offline-after') * 1000,
@@ -201,6 +226,7 @@ export function resolveServeConfig(argv: readonly string[], env: NodeJS.ProcessE
       chatter: alarmRate(pick('alarm-chatter'), '--alarm-chatter'),
       standingAfterMs: within(positiveInt(pick('alarm-standing-hours'), '--alarm-standing-hours'), 1, 8760, '--alarm-standing-hours') * 3_600_000,
     },
+    updatesDir: resolve(pick('updates-dir') || join(pick('data-dir'), 'updates')),
   };
 }
 

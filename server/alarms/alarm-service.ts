@@ -148,6 +148,8 @@ interface Desired {
 }
 
 const SYSTEM: EngineActor = { id: 'system', name: 'system' };
+/** Evaluation pauses this long after a failed evaluation task or write before trying again. */
+const RETRY_PAUSE_MS = 1000;
 const MAINTENANCE_PREFIX = 'maintenance:';
 /** A maintenance window's shelving lasts as long as the window: no operator limit applies. */
 const UNLIMITED_SHELVE = Number.MAX_SAFE_INTEGER;
@@ -171,6 +173,8 @@ export class AlarmService implements AlarmActions, AlarmHealthReader {
   private readonly writes = new WriteQueue();
   private readonly reloads = new Map<number, Promise<void>>();
   private readonly disabling = new Set<number>();
+  /** Rules being looked up after a failed write (forgetIfRuleGone). */
+  private readonly checkingRules = new Set<number>();
   /** Fire-and-forget work (disabling a rule) that idle() and stop() still wait for. */
   private readonly background = new Set<Promise<unknown>>();
   /** (device, parameter) latest values / rate histories already read from the series store. */
@@ -554,11 +558,7 @@ export class AlarmService implements AlarmActions, AlarmHealthReader {
           // shortly rather than spinning on a broken pool.
           this.logger.error({ event: 'alarms.evaluation_failed', items: items.length, err: error }, 'rule evaluation task failed');
           this.requeue(refs);
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = null;
-            this.dispatch();
-          }, 1000);
-          this.retryTimer.unref();
+          this.pauseEvaluation();
         },
       )
       .finally(() => {
@@ -712,7 +712,10 @@ export class AlarmService implements AlarmActions, AlarmHealthReader {
     for (const w of writes) w.state.persisted = w.serialized;
   }
 
-  /** After a failed write: back to the stored memory, and evaluate again. */
+  /**
+   * After a failed write: back to the stored memory, and evaluate again — after a pause, so a
+   * database that keeps refusing is not hammered in a tight loop of failing transactions.
+   */
   private recover(st: KeyState): void {
     st.gen++;
     st.rev++;
@@ -722,7 +725,42 @@ export class AlarmService implements AlarmActions, AlarmHealthReader {
     const fr = this.factories.get(st.factoryId);
     const entry = fr?.rules.get(st.ruleId);
     if (fr && entry && fr.inScope(entry, st.deviceId)) this.addStep(fr, entry, st.deviceId, this.clock());
-    this.dispatch();
+    this.forgetIfRuleGone(st.factoryId, st.ruleId);
+    this.pauseEvaluation();
+  }
+
+  /** No evaluation is dispatched for RETRY_PAUSE_MS (after a failed task or write); one timer at a time. */
+  private pauseEvaluation(): void {
+    if (!this.running || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.dispatch();
+    }, RETRY_PAUSE_MS);
+    this.retryTimer.unref();
+  }
+
+  /**
+   * A rule deleted behind this service's back (by another server of a scale-out site, or by
+   * hand) fails every write of its alarms for good: reload the factory, which forgets it.
+   */
+  private forgetIfRuleGone(factoryId: number, ruleId: number): void {
+    if (this.checkingRules.has(ruleId)) return;
+    this.checkingRules.add(ruleId);
+    const work = this.meta.rules
+      .get(factoryId, ruleId)
+      .then((rule) => {
+        if (rule !== undefined) return;
+        this.logger.warn({ event: 'alarms.rule_vanished', factoryId, ruleId }, 'a rule was deleted without this server being told; reloading its factory');
+        return this.reload(factoryId);
+      })
+      .catch(() => {
+        /* the store is unreachable: the paused retry finds out again */
+      })
+      .finally(() => {
+        this.checkingRules.delete(ruleId);
+        this.background.delete(work);
+      });
+    this.background.add(work);
   }
 
   // ---------------------------------------------------------------------------- actions

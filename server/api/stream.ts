@@ -62,6 +62,11 @@ export interface StreamDeps {
   logger: Logger;
   clock: () => number;
   summary(factoryId: number): Promise<Record<string, number>>;
+  /**
+   * The stored latest values of a device: sent once when it is subscribed, so a client that
+   * (re)connects shows every value at once instead of dashes until each next sample.
+   */
+  latest?(factoryId: number, deviceId: number): Promise<ReadonlyArray<{ parameter: string; ts: number; value: number | string | boolean }>>;
   /** Alarm deltas as clients see them; absent until the alarm service is wired. */
   alarms?: {
     toStream(delta: AlarmDelta): StreamAlarmDelta;
@@ -199,6 +204,7 @@ export class StreamHub {
           // Only this factory's devices can be subscribed; others are reported as not found.
           const own = new Set((await this.deps.meta.devices.listAll(connection.factoryId)).map((d) => d.id));
           const unknown = wanted.filter((id) => !own.has(id));
+          const added = wanted.filter((id) => own.has(id) && !connection.devices.has(id));
           for (const id of wanted) if (own.has(id)) connection.devices.add(id);
           if (connection.devices.size > MAX_STREAM_SUBSCRIPTIONS) {
             for (const id of wanted) connection.devices.delete(id);
@@ -208,6 +214,7 @@ export class StreamHub {
           if (m.alarms === true) connection.alarms = true;
           if (unknown.length > 0) this.send(socket, { type: 'error', code: 'DEVICE_NOT_FOUND', message: `devices not found: ${unknown.slice(0, 20).join(', ')}` });
           if (m.summary === true) void this.pushSummary(connection);
+          if (added.length > 0 && connection.devices.size <= MAX_STREAM_SUBSCRIPTIONS) await this.queueLatest(connection, added);
         } else {
           for (const id of wanted) {
             connection.devices.delete(id);
@@ -256,6 +263,31 @@ export class StreamHub {
         }
       } else {
         this.send(c.socket, { type: 'device_status', device_id: event.deviceId, status: event.status, last_seen: event.lastSeen });
+      }
+    }
+  }
+
+  /** Queues the stored latest values of newly subscribed devices; newer live samples win. */
+  private async queueLatest(connection: Connection, deviceIds: readonly number[]): Promise<void> {
+    const latest = this.deps.latest;
+    if (!latest) return;
+    for (const deviceId of deviceIds) {
+      let stored: Awaited<ReturnType<typeof latest>>;
+      try {
+        stored = await latest(connection.factoryId, deviceId);
+      } catch (error) {
+        this.deps.logger.warn({ event: 'stream.latest_failed', factoryId: connection.factoryId, deviceId, err: error }, 'could not read latest values for a subscription');
+        continue;
+      }
+      if (stored.length === 0 || !connection.devices.has(deviceId)) continue;
+      let values = connection.pending.get(deviceId);
+      if (!values) {
+        values = new Map();
+        connection.pending.set(deviceId, values);
+      }
+      for (const v of stored) {
+        const current = values.get(v.parameter);
+        if (!current || current.ts < v.ts) values.set(v.parameter, { ts: v.ts, value: v.value });
       }
     }
   }

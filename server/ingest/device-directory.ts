@@ -28,6 +28,7 @@ export class DeviceDirectory {
   private readonly factoriesBySlug = new Map<string, KnownFactory | { missingUntil: number }>();
   private readonly devices = new Map<string, KnownDevice | { missingUntil: number }>();
   private readonly devicesById = new Map<number, KnownDevice>();
+  private readonly loadingParameters = new WeakMap<KnownDevice, Promise<Map<string, ParameterDataType>>>();
 
   constructor(
     private readonly meta: MetaStore,
@@ -77,12 +78,22 @@ export class DeviceDirectory {
     return device;
   }
 
-  /** Loads the device's known parameters once, so discovery is a Set lookup afterwards. */
-  async parametersOf(device: KnownDevice): Promise<Map<string, ParameterDataType>> {
-    if (device.parameters) return device.parameters;
-    const rows = await this.meta.parameters.listForDevice(device.factoryId, device.id);
-    device.parameters ??= new Map(rows.map((p) => [p.parameterKey, p.dataType]));
-    return device.parameters;
+  /**
+   * Loads the device's known parameters once, so discovery is a Set lookup afterwards. Calls
+   * while the load runs share it: a device's first burst of messages costs one query, not one
+   * per message.
+   */
+  parametersOf(device: KnownDevice): Promise<Map<string, ParameterDataType>> {
+    if (device.parameters) return Promise.resolve(device.parameters);
+    let loading = this.loadingParameters.get(device);
+    if (!loading) {
+      loading = this.meta.parameters
+        .listForDevice(device.factoryId, device.id)
+        .then((rows) => (device.parameters ??= new Map(rows.map((p) => [p.parameterKey, p.dataType]))))
+        .finally(() => this.loadingParameters.delete(device));
+      this.loadingParameters.set(device, loading);
+    }
+    return loading;
   }
 
   /** Forget a device (changed through the API); the next message reloads it. */

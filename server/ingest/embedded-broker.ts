@@ -3,8 +3,16 @@
  * their credentials and may publish only their own topics. A QoS 1 PUBACK is released only
  * after the values are committed: Aedes sends PUBACK when authorizePublish calls back, and
  * we call back from the pipeline's durable callback.
+ *
+ * Listeners: plain MQTT on `port`; optionally MQTT over WebSocket (`wsPort`, path /mqtt) and
+ * MQTT over TLS with the site certificate (`tlsPort`). All three feed the same broker, so
+ * sign-in, topic rules and acknowledgements are the same whichever way a device connects.
  */
+import type { IncomingMessage } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { WebSocketServer, createWebSocketStream } from 'ws';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { parseTopic, type SparkplugTopic, type TelemetryTopic } from '../../engine/telemetry/topic.js';
 import type { Logger } from '../observe/logger.js';
@@ -27,10 +35,20 @@ export interface EmbeddedBrokerOptions {
   logger: Logger;
   clock: () => number;
   handlers: BrokerHandlers;
+  /** MQTT over WebSocket on this port (0 = any free port); null/undefined = off. */
+  wsPort?: number | null;
+  /** MQTT over TLS on this port (0 = any free port); null/undefined = off. Needs `tls`. */
+  tlsPort?: number | null;
+  /** PEM certificate and key for the TLS listener (the site certificate). */
+  tls?: { cert: string; key: string };
 }
 
 export interface EmbeddedBroker {
   port: number;
+  /** Port of the MQTT-over-WebSocket listener, null when off. */
+  wsPort: number | null;
+  /** Port of the MQTT-over-TLS listener, null when off. */
+  tlsPort: number | null;
   connectedClients(): number;
   /** Publishes on behalf of the server (Sparkplug NCMD rebirth requests, commands). */
   publish(topic: string, payload: Buffer, qos: 0 | 1): Promise<void>;
@@ -142,25 +160,55 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   });
   aedes.on('connectionError', (_client, error) => logger.debug({ event: 'mqtt.connection_error', err: error.message }, 'connection error'));
 
-  const server: Server = createServer(aedes.handle);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: options.host, port: options.port }, () => {
-        server.off('error', reject);
-        resolve();
+  // noDelay: PUBACKs are a few bytes each and gate the device's next message; Nagle's algorithm
+  // would hold them back waiting for the device's TCP ACK.
+  const server: Server = createServer({ noDelay: true }, aedes.handle);
+  const listening: Array<{ close(callback: () => void): void }> = [];
+  const listen = (listener: Server, port: number) =>
+    new Promise<number>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen({ host: options.host, port }, () => {
+        listener.off('error', reject);
+        listening.push(listener);
+        const address = listener.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
       });
     });
+  let port = options.port;
+  let wsPort: number | null = null;
+  let tlsPort: number | null = null;
+  try {
+    port = await listen(server, options.port);
+    if (options.wsPort !== undefined && options.wsPort !== null) {
+      // MQTT over WebSocket [MQTT-6.0.0-1..4]: binary frames, subprotocol "mqtt", path /mqtt.
+      const http = createHttpServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: connect to /mqtt\n'));
+      const wss = new WebSocketServer({
+        server: http,
+        path: '/mqtt',
+        maxPayload: 16 * 1024 * 1024,
+        handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
+      });
+      wss.on('connection', (socket, req: IncomingMessage) => aedes.handle(createWebSocketStream(socket), req));
+      wsPort = await listen(http as unknown as Server, options.wsPort);
+      listening.push({ close: (callback) => wss.close(() => callback()) });
+    }
+    if (options.tlsPort !== undefined && options.tlsPort !== null) {
+      if (!options.tls) throw new Error('the MQTT TLS listener needs a certificate and key');
+      const secure = createTlsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, aedes.handle);
+      secure.on('tlsClientError', (error) => logger.debug({ event: 'mqtt.tls_error', err: error.message }, 'TLS handshake failed'));
+      tlsPort = await listen(secure as unknown as Server, options.tlsPort);
+    }
   } catch (error) {
-    // Stop the broker's timers too, or a failed start keeps the process alive.
+    // Stop what started and the broker's timers too, or a failed start keeps the process alive.
+    await Promise.all(listening.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     throw error;
   }
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
 
   return {
     port,
+    wsPort,
+    tlsPort,
     connectedClients: () => aedes.connectedClients,
     publish: (topic, payload, qos) =>
       new Promise((resolve, reject) =>
@@ -180,7 +228,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of clients) client.close();
-        aedes.close(() => server.close(() => resolve()));
+        aedes.close(() => {
+          let open = listening.length;
+          if (open === 0) resolve();
+          for (const l of listening) l.close(() => --open === 0 && resolve());
+        });
       }),
   };
 }

@@ -37,6 +37,13 @@ export interface PipelineOptions {
   maxBatchValues: number;
   /** Above this many uncommitted values QoS 0 messages are dropped (at-most-once allows it). */
   maxPendingValues: number;
+  /**
+   * A sender that needs no acknowledgement (QoS 0) is released at once while fewer values than
+   * this wait for a commit, so its broker connection reads the next message without waiting
+   * for the disk. Above it the release waits for the commit: the device is slowed down through
+   * TCP (backpressure) long before anything is dropped at maxPendingValues.
+   */
+  releaseEarlyBelowValues: number;
   lastSeenFlushMs: number;
 }
 
@@ -44,6 +51,7 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   flushIntervalMs: 5,
   maxBatchValues: 5_000,
   maxPendingValues: 500_000,
+  releaseEarlyBelowValues: 10_000,
   lastSeenFlushMs: 2_000,
 };
 
@@ -89,6 +97,7 @@ export class IngestPipeline {
   /**
    * Appends a message. Returns false when it was dropped (pipeline closed, or overloaded and
    * the sender does not need an acknowledgement); `onDurable` is then called with an error.
+   * With `mayDrop` (QoS 0) `onDurable` may be called before the commit: see releaseEarlyBelowValues.
    */
   submit(message: IngestMessage, source: string, onDurable?: DurableCallback, mayDrop = false): boolean {
     if (this.closed) {
@@ -113,7 +122,10 @@ export class IngestPipeline {
         value: metric.value,
       });
     }
-    if (onDurable) this.batch.callbacks.push(onDurable);
+    if (onDurable) {
+      if (mayDrop && this.pendingValues < this.options.releaseEarlyBelowValues) onDurable();
+      else this.batch.callbacks.push(onDurable);
+    }
     this.metrics.messages.inc({ source });
     if (points.length >= this.options.maxBatchValues) this.flushSoon(0);
     else this.flushSoon(this.options.flushIntervalMs);

@@ -514,28 +514,49 @@ async function main(): Promise<void> {
         const d = await createDevice(server.api, admin.accessToken, `bench-${String(i).padStart(3, '0')}`);
         devices.push({ id: d.id, key: d.deviceKey, apiKey: d.apiKey });
       }
+      // A kept-alive HTTP connection may have been closed by the server while its event loop was
+      // busy with the flood; one retry on a fresh connection.
+      const metricsText = async (): Promise<string> => {
+        try {
+          return (await server.api('GET', '/api/v1/metrics')).text;
+        } catch {
+          await sleep(200);
+          return (await server.api('GET', '/api/v1/metrics')).text;
+        }
+      };
       const series = server.running.series as typeof server.running.series & { stats?: () => { inserted: number } };
       const storedValues = async (): Promise<number> => {
         if (typeof series.stats === 'function') return series.stats().inserted;
-        const text = (await server.api('GET', '/api/v1/metrics')).text;
+        const text = await metricsText();
         return sumMetric(text, 'factoryops_telemetry_values_stored_total');
       };
       const count = async () => {
         const values = await storedValues();
         return { messages: values / METRICS, values };
       };
+      // Between scenarios: wait until everything sent has been stored. QoS 0 messages the load
+      // generator counts as sent may still sit in socket buffers, so the pipeline being empty
+      // is not enough: the stored count must also stop moving.
       const drain = async () => {
-        await server.running.pipeline.flush();
-        while (server.running.pipeline.pendingValues > 0) await sleep(20);
+        const deadline = Date.now() + 120_000;
+        let last = -1;
+        for (;;) {
+          await server.running.pipeline.flush();
+          const now = await storedValues();
+          if (now === last && server.running.pipeline.pendingValues === 0) return;
+          if (Date.now() > deadline) throw new Error('the server did not finish storing the previous scenario within 120 s');
+          last = now;
+          await sleep(500);
+        }
       };
 
       load.send({ type: 'connect', port: server.running.mqttPort as number, slug: 'default', devices: devices.map((d) => ({ key: d.key, apiKey: d.apiKey })), subscriber: false });
       await load.expect('connected');
 
       console.log('server: QoS 0 …');
-      const droppedBefore = sumMetric((await server.api('GET', '/api/v1/metrics')).text, 'factoryops_telemetry_dropped_total');
+      const droppedBefore = sumMetric(await metricsText(), 'factoryops_telemetry_dropped_total');
       const qos0 = await profiled('qos0', () => measureThroughput(load, 0, count));
-      const dropped = sumMetric((await server.api('GET', '/api/v1/metrics')).text, 'factoryops_telemetry_dropped_total') - droppedBefore;
+      const dropped = sumMetric(await metricsText(), 'factoryops_telemetry_dropped_total') - droppedBefore;
       await drain();
       console.log('server: QoS 1 …');
       const qos1 = await profiled('qos1', () => measureThroughput(load, 1, count));

@@ -1,6 +1,6 @@
 /** /api/v1/devices and their parameters. */
-import { api } from './http';
-import type { Device, DeviceDetail, DeviceWithKey, Page, Parameter } from './types';
+import { api } from './http.js';
+import type { Device, DeviceDetail, DeviceWithKey, Page, Parameter } from './types.js';
 
 export interface DeviceFields {
   name?: string | null;

@@ -3,7 +3,7 @@
  * server's error code and field details; a network failure has code NETWORK. A request that
  * meets an expired access token refreshes once and is retried.
  */
-import { transport } from './transport';
+import { transport } from './transport.js';
 
 /** `details` of a VALIDATION_FAILED answer: one entry per field. */
 export interface FieldIssue {

@@ -269,6 +269,7 @@ function closeReason(event: CloseEvent): string {
       return 'this display fell behind';
     case 1001:
       return 'the server is restarting';
+    case 1005:
     case 1006:
       return 'connection lost';
     default:

@@ -1,28 +1,18 @@
 /**
  * The seam between the UI and its host. In a browser the UI talks to the server it was loaded
- * from and keeps the refresh token in sessionStorage (per tab, gone when the tab closes; the
- * access token stays in memory only). Inside Electron the preload bridge provides the
+ * from (same-origin fetch, WebSocket to /api/v1/stream) and keeps the refresh token in
+ * sessionStorage (per tab, gone when the tab closes; the access token stays in memory only).
+ * Inside Electron the preload bridge `window.factoryops` (engine/contract/bridge.ts) names the
  * configured site server and keeps the refresh token in the OS vault (safeStorage).
+ *
+ * `initTransport()` runs once before the first render; `transport()` is synchronous after it.
  */
-
-/**
- * What the Electron preload is expected to expose as `window.factoryopsHost`. It belongs in
- * engine/contract once the shell lands; it is declared here so the renderer compiles today.
- */
-export interface FactoryOpsHostBridge {
-  /** Base URL of the site server, e.g. https://plant-1.local:8443 */
-  serverUrl: string;
-  /** Set by the shell on wall-mounted displays (same as `?wall=1`). */
-  wallMode?: boolean;
-  /** Wall layout chosen in the shell's profile: overview, alarms or trends. */
-  wallLayout?: string;
-  loadRefreshToken(): Promise<string | null>;
-  saveRefreshToken(token: string | null): Promise<void>;
-}
+import { BRIDGE_GLOBAL, WALL_LAYOUTS, type FactoryOpsBridge, type HostInfo, type WallLayout } from '../../../engine/contract/bridge.js';
+import { desktopCallsOf, type DesktopCalls } from '../lib/desktop-host.js';
 
 declare global {
   interface Window {
-    factoryopsHost?: FactoryOpsHostBridge;
+    [BRIDGE_GLOBAL]?: FactoryOpsBridge;
   }
 }
 
@@ -30,15 +20,18 @@ export interface Transport {
   readonly kind: 'browser' | 'electron';
   /** Where the server is, for messages ("cannot reach https://…"). */
   readonly serverLabel: string;
+  /** The Electron profile's name (null in a browser). */
+  readonly profileName: string | null;
   /** Full URL of an API path such as `/api/v1/devices`. */
   url(path: string): string;
   /** URL of the WebSocket stream. */
   streamUrl(): string;
   loadRefreshToken(): Promise<string | null>;
   saveRefreshToken(token: string | null): Promise<void>;
-  /** The host asked for wall mode (Electron profile flag). */
-  readonly hostWallMode: boolean;
-  readonly hostWallLayout: string | null;
+  /** Wall-mode settings the host asked for (Electron profile); null in a browser. */
+  readonly hostWall: { layout: WallLayout | null; devices: number[]; cycleSeconds: number | null } | null;
+  /** The desktop shell's optional calls (notifications, tray state); none in a browser. */
+  readonly desktop: DesktopCalls;
 }
 
 const REFRESH_KEY = 'factoryops.refresh';
@@ -48,6 +41,7 @@ function browserTransport(): Transport {
   return {
     kind: 'browser',
     serverLabel: window.location.host,
+    profileName: null,
     url: (path) => `${origin}${path}`,
     streamUrl: () => `${window.location.protocol === 'https:' ? 'wss:' : 'ws:'}//${window.location.host}/api/v1/stream`,
     async loadRefreshToken() {
@@ -65,29 +59,51 @@ function browserTransport(): Transport {
         // storage disabled: memory only
       }
     },
-    hostWallMode: false,
-    hostWallLayout: null,
+    hostWall: null,
+    desktop: {},
   };
 }
 
-function electronTransport(bridge: FactoryOpsHostBridge): Transport {
-  const base = bridge.serverUrl.replace(/\/+$/, '');
+/** Validates what the bridge answered: the renderer trusts the shell, but not a typo in a profile. */
+export function checkHostInfo(info: HostInfo): HostInfo {
+  let url: URL;
+  try {
+    url = new URL(info.serverUrl);
+  } catch {
+    throw new Error(`The connection profile's server address "${info.serverUrl}" is not a URL.`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`The connection profile's server address must start with https:// (got ${url.protocol}).`);
+  const layout = info.wallLayout && (WALL_LAYOUTS as readonly string[]).includes(info.wallLayout) ? info.wallLayout : null;
+  return { ...info, serverUrl: url.origin, wallLayout: layout, wallDevices: (info.wallDevices ?? []).filter((n) => Number.isInteger(n) && n > 0) };
+}
+
+function electronTransport(bridge: FactoryOpsBridge, info: HostInfo): Transport {
+  const base = info.serverUrl.replace(/\/+$/, '');
   const ws = base.replace(/^http/, 'ws');
   return {
     kind: 'electron',
     serverLabel: base.replace(/^https?:\/\//, ''),
+    profileName: info.profileName || null,
     url: (path) => `${base}${path}`,
     streamUrl: () => `${ws}/api/v1/stream`,
     loadRefreshToken: () => bridge.loadRefreshToken(),
     saveRefreshToken: (token) => bridge.saveRefreshToken(token),
-    hostWallMode: bridge.wallMode === true,
-    hostWallLayout: bridge.wallLayout ?? null,
+    hostWall: info.wallMode ? { layout: info.wallLayout, devices: info.wallDevices, cycleSeconds: info.wallCycleSeconds } : null,
+    desktop: desktopCallsOf(bridge),
   };
 }
 
 let current: Transport | null = null;
 
+/** Picks the host once at start-up (asks the Electron shell for its profile when present). */
+export async function initTransport(): Promise<Transport> {
+  const bridge = window[BRIDGE_GLOBAL];
+  current = bridge ? electronTransport(bridge, checkHostInfo(await bridge.host())) : browserTransport();
+  return current;
+}
+
 export function transport(): Transport {
-  current ??= window.factoryopsHost ? electronTransport(window.factoryopsHost) : browserTransport();
+  // Before initTransport (unit tests, early errors) the browser host is the safe default.
+  current ??= browserTransport();
   return current;
 }

@@ -56,6 +56,7 @@ export function parseIso(iso: string | null | undefined): number | null {
 
 /** A span as people say it: "15 min", "8 h", "7 d". */
 export function formatSpan(ms: number): string {
+  if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))} s`;
   if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
   if (ms < 2 * 86_400_000) return `${Math.round(ms / 3_600_000)} h`;
   return `${Math.round(ms / 86_400_000)} d`;

@@ -8,16 +8,18 @@ import { Button, HTMLSelect, InputGroup, Tab, Tabs } from '@blueprintjs/core';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { roleAtLeast } from '../../../engine/contract/roles.js';
 import type { StreamAlarm } from '../../../engine/contract/stream.js';
+import { alertsApi } from '../api/alerts-api';
 import { describeFailure } from '../api/http';
 import { AlarmHealthPanel } from '../components/alarms/AlarmHealthPanel';
 import { AlarmHistory } from '../components/alarms/AlarmHistory';
 import { AlarmTable } from '../components/alarms/AlarmTable';
-import { acknowledgeMany, acknowledgeOne, shelveOne, unshelveOne } from '../components/alarms/alarm-actions';
+import { acknowledgeMany, acknowledgeOne, alertToStream, shelveOne, unshelveOne } from '../components/alarms/alarm-actions';
 import { alarmOrder, needsAck } from '../components/alarms/alarm-labels';
 import { JournalDrawer } from '../components/alarms/JournalDrawer';
 import { ShelveDialog } from '../components/alarms/ShelveDialog';
 import { toastError, toastOk } from '../lib/toaster';
-import { useAlarms } from '../stores/alarm-store';
+import { clearAlarmFocus, useAlarmFocus } from '../stores/alarm-focus-store';
+import { alarmStore, useAlarms } from '../stores/alarm-store';
 import { useNow } from '../stores/clock-store';
 import { deviceLabel, devicesStore } from '../stores/devices-store';
 import { loadRules } from '../stores/rules-store';
@@ -46,6 +48,32 @@ export function AlarmsPage() {
   const [busy, setBusy] = useState(false);
 
   useEffect(() => void loadRules(), []);
+
+  // "Show this alarm" (a clicked desktop notification): select it with every filter cleared so
+  // it is visible; one that has closed meanwhile shows its journal instead.
+  const focus = useAlarmFocus((s) => s.request);
+  useEffect(() => {
+    if (!focus) return;
+    clearAlarmFocus();
+    setTab('open');
+    const alarm = alarmStore.getState().open.get(focus.alarmId);
+    if (alarm) {
+      setSeverity('all');
+      setStateFilter('all');
+      setSearch('');
+      setCursor(alarm.id);
+      return;
+    }
+    alertsApi
+      .get(focus.alarmId)
+      .then((a) => setJournal(alertToStream(a)))
+      .catch((e: unknown) => toastError(`Alarm ${focus.alarmId} cannot be shown: ${describeFailure(e)}`));
+  }, [focus]);
+
+  // The row under the cursor stays in view (keyboard moves, a focused alarm far down the list).
+  useEffect(() => {
+    if (cursor !== null) document.querySelector(`[data-testid="alarm-row-${cursor}"]`)?.scrollIntoView({ block: 'nearest' });
+  }, [cursor]);
 
   const visible = useMemo(() => {
     const q = search.trim().toLowerCase();

@@ -13,7 +13,7 @@ export function WaitingPage({ wall }: { wall: boolean }) {
   const nextTryAt = useSession((s) => s.nextTryAt);
   const now = useNow();
   return (
-    <div className="fo-signin">
+    <div className="fo-signin" data-testid="waiting-page">
       <NonIdealState
         icon={<Spinner size={40} />}
         title={`Waiting for the server at ${transport().serverLabel}`}

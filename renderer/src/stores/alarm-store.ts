@@ -33,9 +33,16 @@ export const useAlarms = <T>(select: (s: AlarmStoreState) => T): T => useStore(a
 
 let resyncPending = false;
 let held: StreamAlarmDelta[] = [];
+/** The store matched the server once this session: later resyncs recover missed transitions. */
+let everSynced = false;
 const liveListeners = new Set<(delta: StreamAlarmDelta) => void>();
 
-/** Called for each delta that arrives live (not replayed by a resync): sound, toasts. */
+/**
+ * Called for each transition that is new to this console: those arriving live, and those a
+ * resync recovers after a reconnect or a gap (missed while the link was down, still news to
+ * the operator). Not for the first sync after sign-in, which is history. For sound, toasts and
+ * desktop notifications; listeners check the alarm is still open before interrupting anyone.
+ */
 export function onLiveAlarm(listener: (delta: StreamAlarmDelta) => void): () => void {
   liveListeners.add(listener);
   return () => liveListeners.delete(listener);
@@ -99,7 +106,10 @@ export function receiveSubscribed(serverSeq: number): number | null {
 
 /** A resync answer with the missed deltas. Returns a seq to resync from again, or null. */
 export function receiveChanges(deltas: readonly StreamAlarmDelta[], serverSeq: number): number | null {
+  const before = alarmStore.getState().seq;
+  const recovered = everSynced ? [...deltas].filter((d) => d.seq > before).sort((a, b) => a.seq - b.seq) : [];
   applyInOrder(deltas);
+  for (const delta of recovered) for (const listener of liveListeners) listener(delta);
   return finishResync(serverSeq);
 }
 
@@ -111,6 +121,7 @@ export function receiveSnapshot(open: readonly StreamAlarm[], serverSeq: number)
 
 function finishResync(serverSeq: number): number | null {
   resyncPending = false;
+  everSynced = true;
   const state = alarmStore.getState();
   if (state.seq < serverSeq) alarmStore.setState({ seq: serverSeq });
   alarmStore.setState({ synced: true });
@@ -148,6 +159,7 @@ export function markAlarmLinkLost(): void {
 
 export function resetAlarms(): void {
   resyncPending = false;
+  everSynced = false;
   held = [];
   alarmStore.setState({ seq: 0, synced: false, open: new Map(), raisedAt: [], recent: [] });
 }

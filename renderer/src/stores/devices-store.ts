@@ -3,8 +3,8 @@
  * Live state (values, last sample) lives in the live store; this store changes rarely.
  */
 import { createStore, useStore } from 'zustand';
-import { devicesApi } from '../api/devices-api';
-import type { Device } from '../api/types';
+import { devicesApi } from '../api/devices-api.js';
+import type { Device } from '../api/types.js';
 
 export interface DevicesState {
   list: Device[];

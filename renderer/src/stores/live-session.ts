@@ -1,7 +1,10 @@
 /**
  * Ties the stream to the stores for the signed-in session: opens the stream on sign-in,
  * routes every message to its store, keeps the alarm list in sequence, re-authenticates the
- * socket with each fresh access token, and tears everything down on sign-out.
+ * socket with each fresh access token, and tears everything down on sign-out. Every device
+ * of the factory is subscribed; the server answers each subscription (after sign-in, after a
+ * reconnect, for a device added later) with the device's stored latest values, so the console
+ * shows current values at once without a REST read per device.
  */
 import type { StreamServerMessage } from '../../../engine/contract/stream.js';
 import { StreamClient } from '../api/stream-client';
@@ -61,6 +64,8 @@ function start(): void {
     token: freshAccessToken,
     events: {
       message: onMessage,
+      // Current values need no read of their own: every subscribe (the first, each reconnect's,
+      // and a newly listed device's) makes the server push the device's stored latest values.
       ready: () => {},
       status: (status) => {
         if (status.state !== 'open') markAlarmLinkLost();

@@ -57,11 +57,6 @@ export function applySummary(data: Record<string, number>): void {
   liveStore.setState({ summary: data as unknown as Summary });
 }
 
-/** Seeds values read over HTTP (e.g. /kpis/live on opening a device) without overwriting newer pushes. */
-export function seedValues(deviceId: number, values: Record<string, StreamValue>): void {
-  applySamples({ [deviceId]: values });
-}
-
 export function resetLive(): void {
   liveStore.setState({ values: {}, lastSample: {}, pushedStatus: {}, summary: null });
 }

@@ -22,6 +22,11 @@ function put(deviceId: number, parameters: readonly Parameter[]): void {
   parametersStore.setState({ byDevice });
 }
 
+/** Parameters read elsewhere (the device page's GET /devices/:id). */
+export function setParameters(deviceId: number, parameters: readonly Parameter[]): void {
+  put(deviceId, parameters);
+}
+
 export async function refreshParameters(deviceId: number): Promise<void> {
   const detail = await devicesApi.get(deviceId);
   put(deviceId, detail.parameters);

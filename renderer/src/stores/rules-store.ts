@@ -34,6 +34,24 @@ export function loadRules(force = false): Promise<void> {
   return loading;
 }
 
+let lastMissReload = 0;
+
+/**
+ * Alarm rows name their rule; an alarm of a rule created after the list was read (by someone
+ * else, or over the API) makes the list be read again, at most every 10 s.
+ */
+export function ensureRulesKnown(ruleIds: Iterable<number>): void {
+  const { loaded, byId } = rulesStore.getState();
+  if (!loaded || loading) return;
+  for (const id of ruleIds) {
+    if (byId.has(id)) continue;
+    if (Date.now() - lastMissReload < 10_000) return;
+    lastMissReload = Date.now();
+    void loadRules(true);
+    return;
+  }
+}
+
 export function putRule(rule: Rule): void {
   const list = [...rulesStore.getState().list.filter((r) => r.id !== rule.id), rule].sort((a, b) => a.name.localeCompare(b.name));
   rulesStore.setState({ list, byId: new Map(list.map((r) => [r.id, r])) });

@@ -5,10 +5,10 @@
  * restart and resumes when the server answers; only a refused refresh token ends the session.
  */
 import { createStore, useStore } from 'zustand';
-import { authApi } from '../api/auth-api';
-import { ApiFailure, setTokenSource } from '../api/http';
-import { transport } from '../api/transport';
-import type { Factory, Tokens, User } from '../api/types';
+import { authApi } from '../api/auth-api.js';
+import { ApiFailure, setTokenSource } from '../api/http.js';
+import { transport } from '../api/transport.js';
+import type { Factory, Tokens, User } from '../api/types.js';
 
 export type SessionPhase =
   /** Reading a stored refresh token. */
@@ -139,6 +139,20 @@ export async function restoreSession(): Promise<void> {
 export async function signIn(factorySlug: string, email: string, password: string): Promise<void> {
   const tokens = await authApi.login(factorySlug, email, password);
   await adopt(tokens);
+}
+
+/** Accepts an invitation (sets the password) and starts the session it answers with. */
+export async function acceptInvite(token: string, password: string): Promise<void> {
+  const tokens = await authApi.acceptInvite(token, password);
+  await adopt(tokens);
+}
+
+/**
+ * For the invitation page: start signed out without resuming a stored session, so the person
+ * who opened the link is never shown someone else's console first.
+ */
+export function startWithoutSession(): void {
+  sessionStore.setState({ phase: 'signed_out' });
 }
 
 export async function signOut(): Promise<void> {

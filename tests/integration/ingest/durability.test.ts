@@ -7,13 +7,19 @@
  *
  * Each message carries its sequence number both as a value and in its timestamp
  * (base + seq ms), so the history at 1 ms buckets lists exactly the stored sequence numbers.
+ *
+ * The same for external broker mode against the real Mosquitto on 127.0.0.1:1883: there the
+ * device's PUBACK comes from Mosquitto, and the server acknowledges to Mosquitto only after
+ * storing, so every message Mosquitto accepted must be stored once the killed server is back
+ * (Mosquitto redelivers what the server had not acknowledged, from its persistent session).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { MqttClient } from 'mqtt';
+import { randomBytes } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectAs, createDevice, telemetry, telemetryTopicOf, waitFor, type CreatedDevice } from '../../helpers/ingest.js';
 import { apiClient, freePort, type ApiClient } from '../../helpers/test-server.js';
@@ -48,9 +54,9 @@ function serveEnv(): NodeJS.ProcessEnv {
   return { ...env, FACTORYOPS_ADMIN_PASSWORD: ADMIN_PASSWORD };
 }
 
-async function serve(dataDir: string): Promise<ServeProcess> {
+async function serve(dataDir: string, extraArgs: string[] = []): Promise<ServeProcess> {
   const [httpPort, mqttPort] = [await freePort(), await freePort()];
-  const args = ['serve', '--no-tls', '--host', '127.0.0.1', '--data-dir', dataDir, '--http-port', String(httpPort), '--mqtt-port', String(mqttPort), '--log-level', 'warn'];
+  const args = ['serve', '--no-tls', '--host', '127.0.0.1', '--data-dir', dataDir, '--http-port', String(httpPort), '--mqtt-port', String(mqttPort), '--log-level', 'warn', ...extraArgs];
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: serveEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let output = '';
@@ -218,6 +224,105 @@ describe('QoS 1 durability across SIGKILL', () => {
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;
+    }
+  }, 120_000);
+});
+
+/** The `seq` values stored for a device in (base, base + n], read through the history API at 1 ms buckets. */
+async function storedSeqs(api: ApiClient, token: string, deviceId: number, base: number, n: number): Promise<Set<number>> {
+  const query = new URLSearchParams({ parameter: 'seq', start: new Date(base + 1).toISOString(), end: new Date(base + n + 1).toISOString(), max_points: String(n) });
+  const res = await api('GET', `/api/v1/devices/${deviceId}/kpis/history?${query.toString()}`, { token });
+  expect(res.status, res.text).toBe(200);
+  expect(res.json.data.bucket_ms).toBe(1);
+  const stored = new Set<number>();
+  for (const p of res.json.data.points as Array<{ timestamp: string; value: number; count: number }>) {
+    expect(p.count).toBe(1);
+    expect(Date.parse(p.timestamp) - base).toBe(p.value);
+    stored.add(p.value);
+  }
+  return stored;
+}
+
+describe('QoS 1 durability across SIGKILL with an external broker (real Mosquitto)', () => {
+  const BROKER_URL = 'mqtt://127.0.0.1:1883';
+  /** Messages published at once; the kill lands a few ms after the last burst before it. */
+  const BURST = 300;
+  const BURSTS_BEFORE_KILL = 3;
+
+  it('stores every message the broker accepted after the server is killed mid-stream and restarted', async () => {
+    const run = randomBytes(4).toString('hex');
+    const clientId = `fo-dur-${run}`;
+    const brokerArgs = ['--mqtt-url', BROKER_URL, '--mqtt-share-group', `fo-dur-${run}`, '--mqtt-client-id', clientId];
+    const dataDir = mkdtempSync(join(tmpdir(), 'fo-durability-ext-'));
+    tempDirs.push(dataDir);
+    const publisher = await mqtt.connectAsync(BROKER_URL, { protocolVersion: 4, clientId: `fo-dur-dev-${run}`, reconnectPeriod: 0 }).catch((error: unknown) => {
+      throw new Error(`no MQTT broker at ${BROKER_URL} (start Mosquitto: .ci/services.sh): ${String(error)}`);
+    });
+    try {
+      const first = await serve(dataDir, brokerArgs);
+      const token = await login(first.api);
+      // A key no other run uses: other servers subscribed to the same broker drop it as unknown.
+      const device = await createDevice(first.api, token, `dur-ext-${run}`);
+      const topic = telemetryTopicOf('default', device.deviceKey);
+      const base = Date.now() - 2 * 86_400_000;
+      await publisher.publishAsync(topic, telemetry({ seq: 0 }, base), { qos: 1 });
+      await waitFor(async () => {
+        const res = await first.api('GET', `/api/v1/devices/${device.id}`, { token });
+        return (res.json.data.parameters as Array<{ parameter_key: string }>).some((p) => p.parameter_key === 'seq');
+      }, 'parameter discovery through the external broker');
+
+      // Bursts of messages; the broker's PUBACK to the device is what counts as accepted. The
+      // next burst waits until the server has stored the previous one, so the broker never
+      // queues more than its limit for the server's session (it would drop the excess).
+      const accepted = new Set<number>();
+      let seq = 0;
+      const burst = () => {
+        for (let i = 0; i < BURST; i++) {
+          const s = ++seq;
+          publisher.publish(topic, telemetry({ seq: s }, base + s), { qos: 1 }, (error) => {
+            if (!error) accepted.add(s);
+          });
+        }
+      };
+      for (let i = 0; i < BURSTS_BEFORE_KILL; i++) {
+        burst();
+        await waitFor(async () => (await storedSeqs(first.api, token, device.id, base, seq)).size === seq, `the server storing burst ${i + 1}`, 60_000, 100);
+      }
+      // A few ms after a burst: the server holds part of it, received but not yet committed.
+      burst();
+      const killedAt = seq;
+      await new Promise((resolve) => setTimeout(resolve, 3));
+      first.child.kill('SIGKILL');
+      expect((await first.exited).signal).toBe('SIGKILL');
+      // More while the server is down: these wait in its broker session.
+      burst();
+      await waitFor(() => accepted.size === seq, 'the broker acknowledging every message', 20_000);
+
+      const second = await serve(dataDir, brokerArgs);
+      try {
+        const token2 = await login(second.api);
+        let stored = new Set<number>();
+        await waitFor(
+          async () => {
+            stored = await storedSeqs(second.api, token2, device.id, base, seq);
+            return stored.size >= accepted.size;
+          },
+          'the redelivered and queued messages',
+          30_000,
+          250,
+        ).catch(() => undefined);
+        const lost = [...accepted].filter((s) => !stored.has(s));
+        expect(lost, `${lost.length} of ${accepted.size} messages the broker accepted were not stored (killed after ${killedAt})`).toEqual([]);
+        expect(stored.size).toBe(accepted.size);
+      } finally {
+        second.child.kill('SIGTERM');
+        await second.exited;
+      }
+    } finally {
+      await publisher.endAsync(true);
+      // Drop the server's persistent session at the broker (clean start, no expiry).
+      const cleaner = await mqtt.connectAsync(BROKER_URL, { clientId, protocolVersion: 5, clean: true, properties: { sessionExpiryInterval: 0 }, reconnectPeriod: 0 }).catch(() => null);
+      await cleaner?.endAsync();
     }
   }, 120_000);
 });

@@ -296,7 +296,7 @@ export function describeSeriesStoreContract(
         resolutions.add(r.resolution);
       }
       if (rollups) expect([...resolutions].sort()).toEqual(['1h', '1m', 'raw']);
-    });
+    }, 120_000); // many range() answers checked against a brute-force reduction: slow on a loaded 2-core machine
 
     it('a single spike survives reduction in max (and a dip in min)', async () => {
       const rand = rng(7);

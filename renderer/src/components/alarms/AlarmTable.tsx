@@ -4,10 +4,11 @@
  * shelved is grey italic. Rows are selectable (checkbox) and one row holds the keyboard cursor.
  */
 import { Button, Checkbox, HTMLTable } from '@blueprintjs/core';
+import { useEffect } from 'react';
 import type { StreamAlarm } from '../../../../engine/contract/stream.js';
 import { formatTime } from '../../lib/format';
 import { deviceLabel, useDevices } from '../../stores/devices-store';
-import { useRules } from '../../stores/rules-store';
+import { ensureRulesKnown, useRules } from '../../stores/rules-store';
 import { needsAck, stateText } from './alarm-labels';
 
 export interface AlarmTableProps {
@@ -32,9 +33,10 @@ export function AlarmTable(props: AlarmTableProps) {
   const { alarms, now, selected, cursor, canOperate = false, compact = false } = props;
   const devices = useDevices((s) => s.byId);
   const rules = useRules((s) => s.byId);
+  useEffect(() => ensureRulesKnown(alarms.map((a) => a.rule_id)), [alarms]);
   const allSelected = selected !== undefined && alarms.length > 0 && alarms.every((a) => selected.has(a.id));
   return (
-    <HTMLTable compact className="fo-table" data-testid="alarm-table">
+    <HTMLTable compact className={`fo-table fo-alarm-table${compact ? ' fo-compact' : ''}`} data-testid="alarm-table">
       <thead>
         <tr>
           {selected && (
@@ -42,12 +44,12 @@ export function AlarmTable(props: AlarmTableProps) {
               <Checkbox checked={allSelected} onChange={(e) => props.onToggleAll?.(e.currentTarget.checked)} style={{ margin: 0 }} aria-label="Select all" />
             </th>
           )}
-          <th>Severity</th>
-          <th>State</th>
-          <th>Device</th>
+          <th className="fo-col-severity">Severity</th>
+          <th className="fo-col-state">State</th>
+          <th className="fo-col-device">Device</th>
           {!compact && <th>Rule</th>}
-          <th>Message</th>
-          <th className="fo-num">Raised</th>
+          <th className="fo-col-message">Message</th>
+          <th className="fo-num fo-col-raised">Raised</th>
           {!compact && <th>Note</th>}
           {!compact && <th />}
         </tr>
@@ -95,7 +97,7 @@ export function AlarmTable(props: AlarmTableProps) {
                     <Button size="small" intent="primary" text="Ack" onClick={() => props.onAcknowledge?.(a)} data-testid={`ack-${a.id}`} />
                   )}{' '}
                   {canOperate && a.state !== 'shelved' && <Button size="small" variant="minimal" icon="time" title="Shelve" onClick={() => props.onShelve?.(a)} data-testid={`shelve-${a.id}`} />}
-                  {canOperate && a.state === 'shelved' && <Button size="small" variant="minimal" text="Unshelve" onClick={() => props.onUnshelve?.(a)} />}
+                  {canOperate && a.state === 'shelved' && <Button size="small" variant="minimal" text="Unshelve" onClick={() => props.onUnshelve?.(a)} data-testid={`unshelve-${a.id}`} />}
                   <Button size="small" variant="minimal" icon="history" title="Journal" onClick={() => props.onJournal?.(a)} data-testid={`journal-${a.id}`} />
                 </td>
               )}

@@ -1,10 +1,10 @@
 /** The journal of one alarm: every transition, who and when, with comments. */
-import { Callout, Drawer, DrawerSize, HTMLTable, Spinner } from '@blueprintjs/core';
+import { Callout, Drawer, HTMLTable, Spinner } from '@blueprintjs/core';
 import { useEffect, useState } from 'react';
 import type { StreamAlarm } from '../../../../engine/contract/stream.js';
 import { alertsApi, type JournalEntry } from '../../api/alerts-api';
 import { describeFailure } from '../../api/http';
-import { formatDateTime, parseIso } from '../../lib/format';
+import { formatDateTime, formatTime, parseIso } from '../../lib/format';
 import { useAlarms } from '../../stores/alarm-store';
 import { stateText } from './alarm-labels';
 
@@ -26,7 +26,7 @@ export function JournalDrawer({ alarm, onClose }: { alarm: StreamAlarm | null; o
     };
   }, [alarm, version]);
   return (
-    <Drawer isOpen={alarm !== null} onClose={onClose} size={DrawerSize.STANDARD} title={`Alarm ${alarm?.id ?? ''} journal`}>
+    <Drawer isOpen={alarm !== null} onClose={onClose} size="min(720px, 92vw)" title={`Alarm ${alarm?.id ?? ''} journal`}>
       <div style={{ padding: 12, overflow: 'auto' }} data-testid="journal">
         <p className="fo-muted">{alarm?.message}</p>
         {error && <Callout intent="danger">{error}</Callout>}
@@ -45,7 +45,9 @@ export function JournalDrawer({ alarm, onClose }: { alarm: StreamAlarm | null; o
             <tbody>
               {entries.map((e) => (
                 <tr key={e.id} data-testid="journal-entry" data-action={e.action}>
-                  <td className="fo-mono">{formatDateTime(parseIso(e.at))}</td>
+                  <td className="fo-mono" style={{ whiteSpace: 'nowrap' }} title={formatDateTime(parseIso(e.at))}>
+                    {formatTime(parseIso(e.at))}
+                  </td>
                   <td>{e.action}</td>
                   <td>
                     {e.from_state ? `${stateText(e.from_state)} → ` : ''}

@@ -56,6 +56,8 @@ const DeviceRow = memo(function DeviceRow({ device, parameters, alarm }: { devic
         el.className = `fo-status fo-${status.state}`;
         el.dataset.state = status.state;
       }
+      // While the stream is down nobody knows whether it is still online: say so by greying.
+      setClass(el, 'fo-status-unknown', !live);
     }
     setText(seenCell.current, status.lastSeen ? formatAge(now - status.lastSeen) : '—');
     keys.forEach((p, i) => {
@@ -69,7 +71,7 @@ const DeviceRow = memo(function DeviceRow({ device, parameters, alarm }: { devic
   return (
     <tr className="fo-click" onClick={() => navigate({ page: 'device', id: device.id })} data-testid={`device-row-${device.device_key}`}>
       <td>
-        <strong>{deviceLabel(device)}</strong> <span className="fo-dim fo-mono">{device.name ? device.device_key : ''}</span>
+        <strong>{deviceLabel(device)}</strong> <span className="fo-dim fo-mono fo-device-key">{device.name ? device.device_key : ''}</span>
       </td>
       <td>
         <span ref={stateCell} className="fo-status" />

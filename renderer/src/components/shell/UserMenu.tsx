@@ -24,6 +24,7 @@ export function UserMenu() {
               setPreference('audibleCritical', !audible);
             }}
           />
+          <MenuItem icon="cog" text="Preferences" href="#/settings" data-testid="open-settings" />
           <MenuItem icon="desktop" text="Open wall display" href="?wall=1" target="_blank" />
           <MenuDivider />
           <MenuItem icon="log-out" text="Sign out" data-testid="sign-out" onClick={() => void signOut()} />

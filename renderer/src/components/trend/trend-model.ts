@@ -81,11 +81,12 @@ export class TrendModel {
     for (const l of this.listeners) l();
   }
 
-  setPens(pens: PenSpec[]): void {
+  /** New pens (empty series of the right shape at once); `load` false = the caller loads later. */
+  setPens(pens: PenSpec[], load = true): void {
     this.pens = pens;
     this.series = { xs: [], pens: pens.map(() => []) };
     this.gapMs = pens.map(() => 60_000);
-    void this.load();
+    if (load) void this.load();
   }
 
   /** The plot's pixel width; a much wider plot re-fetches at the finer resolution it can show. */
@@ -203,8 +204,17 @@ export class TrendModel {
     return [lowerBound(this.series.xs, this.view.start), lowerBound(this.series.xs, this.view.end + 1)];
   }
 
+  /** Abandons a history fetch in flight; the model stays usable (load() again). */
+  cancel(): void {
+    if (!this.abort) return;
+    this.abort.abort();
+    this.abort = null;
+    this.generation++;
+    this.status = { ...this.status, loading: false };
+  }
+
   dispose(): void {
-    this.abort?.abort();
+    this.cancel();
     this.listeners.clear();
   }
 }

@@ -83,6 +83,18 @@ function limitsPlugin(limits: ReadonlyMap<string, readonly AlarmLimit[]>, pens: 
   };
 }
 
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** An x-axis label: seconds for spans under a minute's ticks, the date for ticks a day apart. */
+export function timeTick(ms: number, incrementMs: number): string {
+  const d = new Date(ms);
+  const hm = `${two(d.getHours())}:${two(d.getMinutes())}`;
+  if (incrementMs < 60_000) return `${hm}:${two(d.getSeconds())}`;
+  if (incrementMs >= 86_400_000) return `${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+  if (incrementMs >= 3 * 3_600_000 || (d.getHours() === 0 && d.getMinutes() === 0)) return `${two(d.getMonth() + 1)}-${two(d.getDate())} ${hm}`;
+  return hm;
+}
+
 export function buildTrendOptions(
   model: TrendModel,
   pens: readonly PenSpec[],
@@ -97,6 +109,8 @@ export function buildTrendOptions(
   const axes: uPlot.Axis[] = [
     {
       stroke: theme.axis,
+      // 24-hour clock, as control rooms read time; the date where the span needs it.
+      values: (_u, splits, _axis, _space, increment) => splits.map((v) => timeTick(v, increment)),
       grid: { stroke: theme.grid, width: 1 },
       ticks: { stroke: theme.grid, width: 1 },
     },
