@@ -187,8 +187,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         (error: unknown) => {
           const code = (error as NodeJS.ErrnoException).code;
           if (code === 'EADDRINUSE') {
-            const ports = [config.mqttPort, config.mqttWsPort, config.mqttsPort].filter((p) => p !== null).join(', ');
-            throw new CliError(`an MQTT port (${ports}) on ${config.host} is already in use (another broker?): stop it or choose others with --mqtt-port, --mqtt-ws-port, --mqtts-port`);
+            // Node names the port that failed; say which listener it was and which flag moves it.
+            const port = (error as { port?: number }).port ?? config.mqttPort;
+            const flag = port === config.mqttWsPort ? '--mqtt-ws-port' : port === config.mqttsPort ? '--mqtts-port' : '--mqtt-port';
+            const what = flag === '--mqtt-ws-port' ? 'MQTT-over-WebSocket port' : flag === '--mqtts-port' ? 'MQTTS port' : 'MQTT port';
+            throw new CliError(`${what} ${port} on ${config.host} is already in use (another broker?): stop it or choose another port with ${flag}`);
           }
           if (code === 'EACCES') throw new CliError(`not allowed to listen on MQTT port ${config.mqttPort}; choose another with --mqtt-port`);
           if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
@@ -260,7 +263,17 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     cleanup.unshift(() => hub.close());
 
     const http = createHttpServer({ logger, metrics, tls: config.tls ? { cert: certificate.cert, key: certificate.key } : null });
-    cleanup.unshift(() => http.close());
+    cleanup.unshift(async () => {
+      // Graceful first: in-flight requests finish. A keep-alive or upgraded connection still
+      // open after 5 s (a browser tab left open) is cut, or shutdown would wait for its
+      // 72 s keep-alive timeout.
+      const force = setTimeout(() => http.server.closeAllConnections(), 5_000);
+      try {
+        await http.close();
+      } finally {
+        clearTimeout(force);
+      }
+    });
     await http.register(websocket, { options: { maxPayload: 64 * 1024 } });
     await http.register(healthRoute, ctx);
     await http.register(

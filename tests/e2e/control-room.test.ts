@@ -15,7 +15,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectAs, createDevice, telemetry, telemetryTopicOf, waitFor, type CreatedDevice } from '../helpers/ingest.js';
 import { startTestServer, TestClock, type Session, type TestServer } from '../helpers/test-server.js';
+import { IPC_CHANNEL_NAMES, IPC_EVENT_NAMES } from '../../engine/contract/ipc-channels.js';
 import { launchChromium, openPage, snap, type WatchedPage } from './support/browser.js';
+import { installDesktopBridge } from './support/desktop-bridge.js';
 import { ensureUiBuilt } from './support/ui-build.js';
 
 /** The browser and the server must agree on "now": values, ages and alarms use real time. */
@@ -166,6 +168,7 @@ describe('control room in Chromium', () => {
     }
     await page.click('[data-testid="range-15m"]');
     await page.waitForSelector('[data-testid="trend-panel"][data-loading="false"]');
+    await page.waitForSelector('[data-testid="range-15m"].bp6-active');
     await page.hover('[data-testid="trend-plot"] .u-over', { position: { x: 400, y: 60 } });
     await snap(page, '03-device-trend');
   });
@@ -395,12 +398,73 @@ describe('control room in Chromium', () => {
   });
 });
 
+describe('inside the desktop shell (the preload bridge in the page)', () => {
+  it('notifies each new critical alarm once, reports the connection, and opens the alarm a notification names', async () => {
+    let vault: string | null = null;
+    const shell = await openPage(browser, { width: 1280, height: 800 });
+    const bridge = await installDesktopBridge(shell.context, ({ channel, arg }) => {
+      switch (channel) {
+        case IPC_CHANNEL_NAMES.hostInfo:
+          return { serverUrl: server.url, profileName: 'Control room 1', wallMode: false, wallLayout: null, wallDevices: [], wallCycleSeconds: null, shellVersion: 'test' };
+        case IPC_CHANNEL_NAMES.loadRefreshToken:
+          return vault;
+        case IPC_CHANNEL_NAMES.saveRefreshToken:
+          vault = arg as string | null;
+          return undefined;
+        default:
+          return undefined;
+      }
+    });
+    const sent = (channel: string) => bridge.calls.filter((c) => c.channel === channel).map((c) => c.arg);
+    const p = shell.page;
+    try {
+      await p.goto(server.url);
+      await p.fill('#fo-email', server.factory.adminEmail);
+      await p.fill('#fo-password', server.factory.adminPassword);
+      await p.click('button[type="submit"]');
+      await p.waitForSelector('[data-testid="link-state"][data-state="open"]');
+      // The tray hears each change once: signed out, then connecting, then online.
+      await waitFor(() => sent(IPC_CHANNEL_NAMES.reportConnection).some((a) => (a as { state: string }).state === 'online'), 'online reported');
+      const states = sent(IPC_CHANNEL_NAMES.reportConnection).map((a) => (a as { state: string }).state);
+      expect(states).toContain('signed-out');
+      expect(states.at(-1)).toBe('online');
+      expect(states.filter((s, i) => s === states[i - 1])).toEqual([]);
+      // Alarms that were open before this console started are history: no notification.
+      expect(sent(IPC_CHANNEL_NAMES.notifyAlarm)).toEqual([]);
+      // A new critical alarm: one OS notification, however often the condition is seen again.
+      const rule = await server.api('POST', '/api/v1/rules', {
+        token: admin.accessToken,
+        body: { name: 'Press overpressure', severity: 'critical', cooldown_minutes: 0, device_ids: [press.id], conditions: { parameter: 'pressure', operator: 'gt', value: 6 } },
+      });
+      expect(rule.status, JSON.stringify(rule.json)).toBe(201);
+      await publish({ temperature: 60, pressure: 6.5 });
+      const notice = (await waitFor(() => sent(IPC_CHANNEL_NAMES.notifyAlarm)[0], 'notifyAlarm')) as { alarmId: number; severity: string; title: string; body: string };
+      expect(notice).toMatchObject({ severity: 'critical', title: 'Press 1' });
+      expect(notice.body).toContain('Press overpressure');
+      await publish({ temperature: 60, pressure: 6.8 });
+      await waitForText('[data-testid="live-press-1-pressure"]', '6.80', p);
+      expect(sent(IPC_CHANNEL_NAMES.notifyAlarm)).toHaveLength(1);
+      // The person clicks the notification: the console opens on that alarm.
+      await bridge.emit(p, IPC_EVENT_NAMES.alarmFocus, { alarmId: notice.alarmId });
+      await p.waitForSelector(`[data-testid="alarm-row-${notice.alarmId}"].fo-selected`);
+      expect(new URL(p.url()).hash).toBe('#/alarms');
+      await snap(p, '10-desktop-alarm-focus');
+      // An alarm that has closed meanwhile (the shelved-and-unshelved one) shows its journal.
+      await bridge.emit(p, IPC_EVENT_NAMES.alarmFocus, { alarmId });
+      await p.waitForSelector('[data-testid="journal-entry"][data-action="unshelved"]');
+      expect(shell.errors).toEqual([]);
+    } finally {
+      await shell.context.close();
+    }
+  });
+});
+
 describe('invitation link in Chromium', () => {
   it('sets a password from the e-mailed link and lands signed in; the used link then says so', async () => {
     const email = 'new.operator@example.com';
     const password = 'pump house night shift';
-    const invited = await server.api('POST', '/api/v1/users', { token: admin.accessToken, body: { email, role: 'operator' } });
-    expect(invited.status).toBe(201);
+    const invited = await server.api('POST', '/api/v1/users/invite', { token: admin.accessToken, body: { email, role: 'operator' } });
+    expect(invited.status, JSON.stringify(invited.json)).toBe(201);
     // The link as e-mailed, on this server (the test server's public URL may name another host).
     const link = new URL(invited.json.data.invite_link as string);
     expect(link.pathname).toBe('/accept-invite');

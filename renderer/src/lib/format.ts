@@ -15,6 +15,19 @@ export function formatValue(value: number | string | boolean | null | undefined,
   return value.toPrecision(3);
 }
 
+/**
+ * A value-axis tick: every tick of an axis with the same number of decimals, as many as the
+ * tick spacing needs (5 → "95", 0.05 → "5.70", 0.25 → "1.25"), thousands separated.
+ */
+export function formatTick(value: number, increment: number): string {
+  const step = Math.abs(increment);
+  const text = Number.isFinite(step) && step > 0 ? step.toFixed(12).replace(/0+$/, '') : '';
+  const decimals = Math.min(6, Math.max(0, text.length - text.indexOf('.') - 1));
+  // -0 reads as "-0": a tick at zero is zero.
+  const v = Math.abs(value) < step / 1e6 ? 0 : value;
+  return v.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+}
+
 export function withUnit(text: string, unit: string | null | undefined): string {
   return unit ? `${text} ${unit}` : text;
 }

@@ -27,6 +27,31 @@ import { useSession } from '../stores/session-store';
 
 const LAYOUT_TITLE: Record<WallLayout, string> = { overview: 'Overview', alarms: 'Alarms', trends: 'Trends' };
 const WALL_TRENDS = 4;
+/** Matches .fo-wall-trends: columns at least this wide, this gap. */
+const TREND_MIN_WIDTH = 560;
+const TREND_GAP = 12;
+/** Screen height not available to the charts: header, annunciator, padding, and per trend its title and legend. */
+const WALL_CHROME_PX = 150;
+const TREND_CHROME_PX = 100;
+const WALL_TREND_FONT_PX = 16;
+
+function useViewport(): { width: number; height: number } {
+  const [size, setSize] = useState(() => ({ width: window.innerWidth, height: window.innerHeight }));
+  useEffect(() => {
+    const onResize = () => setSize({ width: window.innerWidth, height: window.innerHeight });
+    window.addEventListener('resize', onResize);
+    return () => window.removeEventListener('resize', onResize);
+  }, []);
+  return size;
+}
+
+/** Chart height so that `count` trends fill the screen (one to four, in as many columns as fit). */
+export function wallTrendHeight(count: number, viewport: { width: number; height: number }): number {
+  const columns = Math.max(1, Math.min(count, Math.floor((viewport.width - 36 + TREND_GAP) / (TREND_MIN_WIDTH + TREND_GAP))));
+  const rows = Math.max(1, Math.ceil(count / columns));
+  const perRow = (viewport.height - WALL_CHROME_PX - (rows - 1) * TREND_GAP) / rows;
+  return Math.max(200, Math.floor(perRow - TREND_CHROME_PX));
+}
 
 function WallAlarms() {
   const open = useAlarms((s) => s.open);
@@ -39,7 +64,7 @@ function WallAlarms() {
   );
 }
 
-function WallTrend({ deviceId }: { deviceId: number }) {
+function WallTrend({ deviceId, height }: { deviceId: number; height: number }) {
   const device = useDevices((s) => s.byId.get(deviceId));
   const parameters = useParameters(deviceId);
   const rules = useRules((s) => s.list);
@@ -54,7 +79,7 @@ function WallTrend({ deviceId }: { deviceId: number }) {
   return (
     <section className="fo-section">
       <div className="fo-section-head">{device ? deviceLabel(device) : `device ${deviceId}`}</div>
-      <div className="fo-section-body">{parameters ? <TrendPanel deviceId={deviceId} pens={pens} rules={deviceRules} height={260} bare /> : null}</div>
+      <div className="fo-section-body">{parameters ? <TrendPanel deviceId={deviceId} pens={pens} rules={deviceRules} height={height} fontPx={WALL_TREND_FONT_PX} bare /> : null}</div>
     </section>
   );
 }
@@ -63,10 +88,11 @@ function WallTrends({ devices }: { devices: number[] }) {
   const all = useDevices((s) => s.list);
   const ids = useMemo(() => (devices.length > 0 ? devices : all.filter((d) => d.is_active).map((d) => d.id)).slice(0, WALL_TRENDS), [devices, all]);
   useEffect(() => void ensureParameters(ids), [ids]);
+  const height = wallTrendHeight(ids.length, useViewport());
   return (
     <div className="fo-wall-trends" data-testid="wall-trends">
       {ids.map((id) => (
-        <WallTrend key={id} deviceId={id} />
+        <WallTrend key={id} deviceId={id} height={height} />
       ))}
       {ids.length === 0 && <div className="fo-muted">No devices to trend.</div>}
     </div>

@@ -34,6 +34,8 @@ export function AlarmTable(props: AlarmTableProps) {
   const devices = useDevices((s) => s.byId);
   const rules = useRules((s) => s.byId);
   useEffect(() => ensureRulesKnown(alarms.map((a) => a.rule_id)), [alarms]);
+  // Exactly the header's columns: a wider span would add phantom columns to a fixed layout (wall).
+  const columnCount = (selected ? 1 : 0) + 5 + (compact ? 0 : 3);
   const allSelected = selected !== undefined && alarms.length > 0 && alarms.every((a) => selected.has(a.id));
   return (
     <HTMLTable compact className={`fo-table fo-alarm-table${compact ? ' fo-compact' : ''}`} data-testid="alarm-table">
@@ -106,7 +108,7 @@ export function AlarmTable(props: AlarmTableProps) {
         })}
         {alarms.length === 0 && (
           <tr>
-            <td colSpan={9} className="fo-muted">
+            <td colSpan={columnCount} className="fo-muted">
               {props.emptyText ?? 'No alarms.'}
             </td>
           </tr>

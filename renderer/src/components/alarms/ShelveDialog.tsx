@@ -1,6 +1,6 @@
 /** Shelving: always timed and always explained (ISA-18.2); the server refuses a blank reason. */
 import { Button, Dialog, DialogBody, DialogFooter, FormGroup, HTMLSelect, InputGroup } from '@blueprintjs/core';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { ALERT_LIMITS } from '../../../../engine/contract/alerts.js';
 import type { StreamAlarm } from '../../../../engine/contract/stream.js';
 
@@ -11,6 +11,13 @@ export function ShelveDialog({ alarm, onClose, onShelve }: { alarm: StreamAlarm 
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // Each alarm starts clean: no reason or error left over from the last one.
+  const alarmId = alarm?.id ?? null;
+  useEffect(() => {
+    if (alarmId === null) return;
+    setReason('');
+    setError(null);
+  }, [alarmId]);
   const submit = async () => {
     if (!reason.trim()) {
       setError('Say why the alarm is shelved.');
@@ -41,9 +48,18 @@ export function ShelveDialog({ alarm, onClose, onShelve }: { alarm: StreamAlarm 
             ))}
           </HTMLSelect>
         </FormGroup>
-        <FormGroup label="Reason" helperText="Recorded in the alarm journal." intent={error ? 'danger' : 'none'}>
-          <InputGroup value={reason} onValueChange={setReason} autoFocus placeholder="e.g. sensor being replaced, work order 1234" data-testid="shelve-reason" />
-          {error && <div className="fo-field-error">{error}</div>}
+        <FormGroup label="Reason" helperText={error ?? 'Recorded in the alarm journal.'} intent={error ? 'danger' : 'none'}>
+          <InputGroup
+            value={reason}
+            onValueChange={(value) => {
+              setReason(value);
+              setError(null);
+            }}
+            intent={error ? 'danger' : 'none'}
+            autoFocus
+            placeholder="e.g. sensor being replaced, work order 1234"
+            data-testid="shelve-reason"
+          />
         </FormGroup>
       </DialogBody>
       <DialogFooter

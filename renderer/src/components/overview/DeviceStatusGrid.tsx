@@ -70,7 +70,7 @@ const DeviceRow = memo(function DeviceRow({ device, parameters, alarm }: { devic
 
   return (
     <tr className="fo-click" onClick={() => navigate({ page: 'device', id: device.id })} data-testid={`device-row-${device.device_key}`}>
-      <td>
+      <td className="fo-device-cell">
         <strong>{deviceLabel(device)}</strong> <span className="fo-dim fo-mono fo-device-key">{device.name ? device.device_key : ''}</span>
       </td>
       <td>

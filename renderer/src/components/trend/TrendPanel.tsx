@@ -12,7 +12,7 @@ import { clockStore } from '../../stores/clock-store';
 import { subscribeDevice } from '../../stores/live-store';
 import { usePreferences } from '../../stores/preferences-store';
 import { limitsOf, type AlarmLimit } from './alarm-limits';
-import { buildTrendOptions, readTheme } from './trend-options';
+import { buildTrendOptions, DEFAULT_TREND_STYLE, readTheme } from './trend-options';
 import { TrendModel, type PenSpec, type TrendView } from './trend-model';
 import { UPlotChart } from './UPlotChart';
 
@@ -37,6 +37,8 @@ export interface TrendPanelProps {
   initialSpanMs?: number;
   /** Wall mode: no toolbar, the live window only. */
   bare?: boolean;
+  /** Axis text size in px (a wall display reads from across the room). */
+  fontPx?: number;
 }
 
 /** `<input type="datetime-local">` value for a time, in local time. */
@@ -75,7 +77,7 @@ function useTrendHeadline(model: TrendModel) {
   return { loading: loading === 'true', error: error || null, live: live === 'true', spanMs: Number(span), bucketMs: Number(bucket) };
 }
 
-export function TrendPanel({ deviceId, pens, rules, height = 320, initialSpanMs = HOUR, bare = false }: TrendPanelProps) {
+export function TrendPanel({ deviceId, pens, rules, height = 320, initialSpanMs = HOUR, bare = false, fontPx = DEFAULT_TREND_STYLE.fontPx }: TrendPanelProps) {
   const theme = usePreferences((p) => p.theme);
   const lastView = useRef<TrendView | null>(null);
   const penKey = pens.map((p) => `${p.key}:${p.unit ?? ''}:${p.label}:${p.color}`).join('|');
@@ -110,9 +112,9 @@ export function TrendPanel({ deviceId, pens, rules, height = 320, initialSpanMs 
   }, [pens, rules]);
 
   const options = useMemo(
-    () => buildTrendOptions(model, pens, limits, readTheme(), { onZoom: (start, end) => model.showRange(start, end) }, height),
+    () => buildTrendOptions(model, pens, limits, readTheme(), { onZoom: (start, end) => model.showRange(start, end) }, height, { fontPx }),
     // theme: the colours are read from CSS variables, which change with it.
-    [model, pens, limits, height, theme],
+    [model, pens, limits, height, theme, fontPx],
   );
 
   const headline = useTrendHeadline(model);

@@ -5,7 +5,7 @@
  * drawn by a plugin.
  */
 import uPlot from 'uplot';
-import { formatDateTime, formatValue } from '../../lib/format';
+import { formatDateTime, formatTick, formatValue } from '../../lib/format';
 import type { AlarmLimit } from './alarm-limits';
 import type { PenSpec, TrendModel } from './trend-model';
 
@@ -43,7 +43,31 @@ export function scaleKeyOf(pen: PenSpec): string {
   return pen.unit ? `u:${pen.unit}` : `p:${pen.key}`;
 }
 
-function limitsPlugin(limits: ReadonlyMap<string, readonly AlarmLimit[]>, pens: readonly PenSpec[], theme: TrendTheme): uPlot.Plugin {
+/** Text size of a trend: axes, their labels and the limit labels (a wall display reads larger). */
+export interface TrendStyle {
+  fontPx: number;
+}
+
+export const DEFAULT_TREND_STYLE: TrendStyle = { fontPx: 12 };
+
+const FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+
+let measureCtx: CanvasRenderingContext2D | null = null;
+
+/** Width of a tick label in CSS px, so an axis is as wide as its longest value ("100.00", "-1,250"). */
+function textWidth(text: string, font: string): number {
+  measureCtx ??= document.createElement('canvas').getContext('2d');
+  if (!measureCtx) return text.length * 8;
+  measureCtx.font = font;
+  return measureCtx.measureText(text).width;
+}
+
+/** A y axis's width: the longest value plus tick and gap (uPlot's defaults, 10 + 5), at least 40 px. */
+function yAxisSize(font: string): uPlot.Axis.Size {
+  return (_u, values) => Math.ceil(Math.max(40, ...(values ?? []).map((v) => textWidth(String(v), font))) + 10 + 8);
+}
+
+function limitsPlugin(limits: ReadonlyMap<string, readonly AlarmLimit[]>, pens: readonly PenSpec[], theme: TrendTheme, style: TrendStyle): uPlot.Plugin {
   return {
     hooks: {
       draw: (u) => {
@@ -51,7 +75,7 @@ function limitsPlugin(limits: ReadonlyMap<string, readonly AlarmLimit[]>, pens: 
         const { left, top, width, height } = u.bbox;
         const dpr = window.devicePixelRatio || 1;
         ctx.save();
-        ctx.font = `${11 * dpr}px sans-serif`;
+        ctx.font = `${Math.round(style.fontPx * 0.92) * dpr}px ${FONT_FAMILY}`;
         ctx.textAlign = 'right';
         for (const pen of pens) {
           const scale = scaleKeyOf(pen);
@@ -102,13 +126,19 @@ export function buildTrendOptions(
   theme: TrendTheme,
   callbacks: TrendCallbacks,
   height: number,
+  style: TrendStyle = DEFAULT_TREND_STYLE,
 ): uPlot.Options {
+  const font = `${style.fontPx}px ${FONT_FAMILY}`;
+  const labelFont = `bold ${style.fontPx}px ${FONT_FAMILY}`;
   const scales: uPlot.Scales = {
     x: { time: true, range: () => [model.view.start, model.view.end] },
   };
   const axes: uPlot.Axis[] = [
     {
       stroke: theme.axis,
+      font,
+      // uPlot's default height (50) for 12 px, growing with the text.
+      size: 50 + Math.max(0, style.fontPx - 12) * 2,
       // 24-hour clock, as control rooms read time; the date where the span needs it.
       values: (_u, splits, _axis, _space, increment) => splits.map((v) => timeTick(v, increment)),
       grid: { stroke: theme.grid, width: 1 },
@@ -126,12 +156,14 @@ export function buildTrendOptions(
       scale: key,
       side: i % 2 === 0 ? 3 : 1,
       label: pen.unit ?? pen.label,
-      labelSize: 18,
+      labelSize: Math.round(style.fontPx * 1.5),
+      labelFont,
+      font,
       stroke: pens.filter((p) => scaleKeyOf(p) === key).length === 1 ? pen.color : theme.axis,
       grid: { show: i === 0, stroke: theme.grid, width: 1 },
       ticks: { stroke: theme.grid, width: 1 },
-      size: 56,
-      values: (_u, splits) => splits.map((v) => formatValue(v)),
+      size: yAxisSize(font),
+      values: (_u, splits, _axis, _space, increment) => splits.map((v) => formatTick(v, increment)),
     });
   }
   return {
@@ -156,7 +188,7 @@ export function buildTrendOptions(
     ],
     cursor: { drag: { x: true, y: false, setScale: false }, focus: { prox: 16 } },
     legend: { live: true },
-    plugins: [limitsPlugin(limits, pens, theme)],
+    plugins: [limitsPlugin(limits, pens, theme, style)],
     hooks: {
       setSelect: [
         (u) => {
