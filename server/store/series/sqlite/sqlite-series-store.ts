@@ -385,6 +385,9 @@ function rawRangeSql(table: string, numeric: boolean): string {
     ORDER BY g.b`;
 }
 
+/** Rollup rows per output bucket from which range() aggregates bucket by bucket (rollupRangeByBucket). */
+const BUCKET_QUERY_MIN_ROWS = 8;
+
 function rollupRangeSql(table: string, width: number): string {
   return `SELECT g.b, g.mn, g.mx, g.sm, g.cnt, r.last
     FROM (SELECT bucket_ts - bucket_ts % :bucket AS b, min(min) AS mn, max(max) AS mx, sum(sum) AS sm,
@@ -426,6 +429,8 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   private readonly selLatestAll: Stmt;
   private readonly selLatestSome: Stmt;
   private readonly rangeStmts: Record<SeriesResolution, { num: Stmt; text: Stmt }>;
+  /** Per-bucket aggregate and last value of a rollup table (see rollupRangeByBucket). */
+  private readonly bucketStmts: Record<'1m' | '1h', { agg: Stmt; last: Stmt }>;
   private readonly delNum: Stmt;
   private readonly delText: Stmt;
   private readonly del1m: Stmt;
@@ -489,6 +494,11 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
         '1m': { num: range1m, text: range1m },
         '1h': { num: range1h, text: range1h },
       };
+      const bucketStmts = (table: string) => ({
+        agg: db.prepare(`SELECT min(min), max(max), sum(sum), sum(count) FROM ${table} WHERE series_id = ? AND bucket_ts >= ? AND bucket_ts < ?`).raw(),
+        last: db.prepare(`SELECT last FROM ${table} WHERE series_id = ? AND bucket_ts >= ? AND bucket_ts < ? ORDER BY bucket_ts DESC LIMIT 1`).pluck(),
+      });
+      this.bucketStmts = { '1m': bucketStmts('rollup_1m'), '1h': bucketStmts('rollup_1h') };
       this.delNum = db.prepare('DELETE FROM raw_num WHERE series_id = ? AND ts < ?');
       this.delText = db.prepare('DELETE FROM raw_text WHERE series_id = ? AND ts < ?');
       this.del1m = db.prepare('DELETE FROM rollup_1m WHERE series_id = ? AND bucket_ts <= ?');
@@ -804,6 +814,25 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     return best;
   }
 
+  /**
+   * The same rows as the rollup GROUP BY statement, one indexed range aggregate per output
+   * bucket. GROUP BY on the computed bucket makes SQLite sort every row through a temp
+   * B-tree; with many rollup rows per bucket (a month of 1-minute rows into 2,000 points)
+   * these small primary-key range scans are about twice as fast.
+   */
+  private rollupRangeByBucket(resolution: '1m' | '1h', seriesId: number, lo: number, hi: number, bucketMs: number): RangeRow[] {
+    const { agg, last } = this.bucketStmts[resolution];
+    const rows: RangeRow[] = [];
+    for (let b = lo - (lo % bucketMs); b < hi; b += bucketMs) {
+      const start = Math.max(b, lo);
+      const end = Math.min(b + bucketMs, hi);
+      const [min, max, sum, count] = agg.get(seriesId, start, end) as [number | null, number | null, number | null, number | null];
+      if (!count) continue;
+      rows.push([b, min, max, sum, count, last.get(seriesId, start, end)] as RangeRow);
+    }
+    return rows;
+  }
+
   private query(
     r: ResolutionSpec,
     factoryId: number,
@@ -819,7 +848,10 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     const stmts = this.rangeStmts[r.name];
     const numeric = e.kind === KIND_NUM;
     const lo = from - (from % r.width);
-    const rows = (numeric ? stmts.num : stmts.text).all({ bucket: bucketMs, id: e.id, lo, hi: to }) as RangeRow[];
+    const rows =
+      r.name !== 'raw' && bucketMs / r.width >= BUCKET_QUERY_MIN_ROWS
+        ? this.rollupRangeByBucket(r.name, e.id, lo, to, bucketMs)
+        : ((numeric ? stmts.num : stmts.text).all({ bucket: bucketMs, id: e.id, lo, hi: to }) as RangeRow[]);
     const buckets: SeriesBucket[] = new Array<SeriesBucket>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const [ts, min, max, sum, count, last] = rows[i] as RangeRow;
