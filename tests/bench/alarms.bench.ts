@@ -32,14 +32,14 @@
  * and after: on a shared machine other processes' CPU shows up in these figures.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { WebSocket } from 'ws';
+import { fmt, loopDelayOf, machineState, percentiles, printTable, profiled, type LoopDelay, type Percentiles, type Row } from './bench-kit.js';
 // Types only (erased): the child processes load no server modules.
 import type { EvaluationTask as Task, RuleTaskEntry as RuleEntry } from '../../server/jobs/workers/rule-evaluator.js';
 
@@ -62,30 +62,6 @@ const TARGET_P99_MS = 250;
 const PROFILE_DIR = process.env.BENCH_PROFILE ?? '';
 
 // ------------------------------------------------------------------------------ shared helpers
-
-interface Percentiles {
-  count: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-function percentiles(samples: readonly number[]): Percentiles | null {
-  if (samples.length === 0) return null;
-  const sorted = Float64Array.from(samples).sort();
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number;
-  return { count: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] as number };
-}
-
-interface LoopDelay {
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-function loopDelayOf(h: IntervalHistogram): LoopDelay {
-  return { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -394,62 +370,7 @@ class Child {
   }
 }
 
-/** Load average and Linux pressure-stall figures (share of time something waited for CPU / I/O). */
-function machineState(): string {
-  const psi = (kind: string) => {
-    try {
-      const some = /some avg10=([\d.]+) avg60=([\d.]+)/.exec(readFileSync(`/proc/pressure/${kind}`, 'utf8'));
-      return some ? `${kind} pressure ${some[1]} % (10 s) / ${some[2]} % (60 s)` : '';
-    } catch {
-      return '';
-    }
-  };
-  return [`load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`, psi('cpu'), psi('io')].filter(Boolean).join('; ');
-}
-
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
-
 const ms = (p: Percentiles | null) => (p ? `${fmt(p.p50, 1)} / ${fmt(p.p99, 1)} ms` : 'n/a');
-
-interface Row {
-  what: string;
-  figure: string;
-  compared: string;
-  target: string;
-  verdict: string;
-}
-
-function printTable(rows: Row[]): void {
-  const headers: Row = { what: 'measure', figure: 'figure', compared: 'baseline / note', target: 'target', verdict: '' };
-  const all = [headers, ...rows];
-  const width = (k: keyof Row) => Math.max(...all.map((r) => r[k].length));
-  const line = (r: Row) => `${r.what.padEnd(width('what'))}  ${r.figure.padStart(width('figure'))}  ${r.compared.padEnd(width('compared'))}  ${r.target.padEnd(width('target'))}  ${r.verdict}`;
-  console.log(line(headers));
-  console.log('-'.repeat(line(headers).length + 4));
-  for (const r of rows) console.log(line(r));
-}
-
-/** CPU profile of this process (the server) around `run` when BENCH_PROFILE is set. */
-async function profiled<T>(name: string, run: () => Promise<T>): Promise<T> {
-  if (!PROFILE_DIR) return run();
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
-  try {
-    return await run();
-  } finally {
-    const { profile } = await session.post('Profiler.stop');
-    mkdirSync(PROFILE_DIR, { recursive: true });
-    const file = join(PROFILE_DIR, `server-${name}.cpuprofile`);
-    writeFileSync(file, JSON.stringify(profile));
-    session.disconnect();
-    console.log(`  cpu profile: ${file}`);
-  }
-}
 
 // ------------------------------------------------------------------------- (b) evaluation rate
 
@@ -612,7 +533,7 @@ async function main(): Promise<void> {
     const storedBefore = stored();
     const loadStarted = performance.now();
     serverLoop.enable();
-    const loaded = await profiled('alarms-under-load', () => probeRun(MEASURE_MS));
+    const loaded = await profiled(PROFILE_DIR, 'alarms-under-load', () => probeRun(MEASURE_MS));
     serverLoop.disable();
     const loadSeconds = (performance.now() - loadStarted) / 1000;
     const storedRate = (stored() - storedBefore) / loadSeconds;

@@ -26,16 +26,16 @@
  * machine other processes' CPU and I/O show up in these figures.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Session } from 'node:inspector/promises';
-import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { WebSocket } from 'ws';
+import { fmt, loopDelayOf, machineState, percentiles, printTable, profiled, type LoopDelay, type Percentiles, type Row } from './bench-kit.js';
 
 // ------------------------------------------------------------------------------------ settings
 
@@ -74,12 +74,6 @@ type ToLoad =
   | { type: 'disconnect' }
   | { type: 'exit' };
 
-interface Percentiles {
-  count: number;
-  p50: number;
-  p99: number;
-}
-
 type FromLoad =
   | { type: 'connected' }
   | { type: 'running' }
@@ -97,23 +91,6 @@ type FromLoad =
     }
   | { type: 'disconnected' }
   | { type: 'error'; message: string };
-
-function percentiles(samples: number[]): Percentiles | null {
-  if (samples.length === 0) return null;
-  const sorted = Float64Array.from(samples).sort();
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number;
-  return { count: sorted.length, p50: at(0.5), p99: at(0.99) };
-}
-
-interface LoopDelay {
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-function loopDelayOf(h: IntervalHistogram): LoopDelay {
-  return { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
-}
 
 /** Wall-clock time with sub-millisecond resolution (one process: comparable with itself). */
 function wallNow(): number {
@@ -357,26 +334,6 @@ class LoadGenerator {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** CPU profile of this process (the server) around `run` when BENCH_PROFILE is set. */
-async function profiled<T>(name: string, run: () => Promise<T>): Promise<T> {
-  if (!PROFILE_DIR) return run();
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
-  try {
-    return await run();
-  } finally {
-    const { profile } = await session.post('Profiler.stop');
-    mkdirSync(PROFILE_DIR, { recursive: true });
-    const file = join(PROFILE_DIR, `server-${name}.cpuprofile`);
-    writeFileSync(file, JSON.stringify(profile));
-    session.disconnect();
-    console.log(`  cpu profile: ${file}`);
-  }
-}
-
 interface Throughput {
   messagesPerSecond: number;
   valuesPerSecond: number;
@@ -442,43 +399,8 @@ async function baseline(load: LoadGenerator): Promise<{ qos0: Throughput; qos1: 
 
 // ---------------------------------------------------------------------------------------- main
 
-interface Row {
-  what: string;
-  figure: string;
-  compared: string;
-  target: string;
-  verdict: string;
-}
-
-/** Load average and Linux pressure-stall figures (share of time something waited for CPU / I/O). */
-function machineState(): string {
-  const psi = (kind: string) => {
-    try {
-      const some = /some avg10=([\d.]+) avg60=([\d.]+)/.exec(readFileSync(`/proc/pressure/${kind}`, 'utf8'));
-      return some ? `${kind} pressure ${some[1]} % (10 s) / ${some[2]} % (60 s)` : '';
-    } catch {
-      return '';
-    }
-  };
-  return [`load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`, psi('cpu'), psi('io')].filter(Boolean).join('; ');
-}
-
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
-
 function verdict(ok: boolean): string {
   return ok ? 'ok' : 'MISS';
-}
-
-function printTable(rows: Row[]): void {
-  const headers: Row = { what: 'measure', figure: 'figure', compared: 'baseline / note', target: 'target', verdict: '' };
-  const all = [headers, ...rows];
-  const width = (k: keyof Row) => Math.max(...all.map((r) => r[k].length));
-  const line = (r: Row) => `${r.what.padEnd(width('what'))}  ${r.figure.padStart(width('figure'))}  ${r.compared.padEnd(width('compared'))}  ${r.target.padEnd(width('target'))}  ${r.verdict}`;
-  console.log(line(headers));
-  console.log('-'.repeat(line(headers).length + 4));
-  for (const r of rows) console.log(line(r));
 }
 
 async function main(): Promise<void> {
@@ -555,11 +477,11 @@ async function main(): Promise<void> {
 
       console.log('server: QoS 0 …');
       const droppedBefore = sumMetric(await metricsText(), 'factoryops_telemetry_dropped_total');
-      const qos0 = await profiled('qos0', () => measureThroughput(load, 0, count));
+      const qos0 = await profiled(PROFILE_DIR, 'qos0', () => measureThroughput(load, 0, count));
       const dropped = sumMetric(await metricsText(), 'factoryops_telemetry_dropped_total') - droppedBefore;
       await drain();
       console.log('server: QoS 1 …');
-      const qos1 = await profiled('qos1', () => measureThroughput(load, 1, count));
+      const qos1 = await profiled(PROFILE_DIR, 'qos1', () => measureThroughput(load, 1, count));
       await drain();
 
       // Latency at half the QoS 1 maximum, with a WebSocket client subscribed to every device.
@@ -568,7 +490,7 @@ async function main(): Promise<void> {
       load.send({ type: 'ws', url: server.url, token: admin.accessToken, deviceIds: devices.map((d) => d.id) });
       await load.expect('ws-ready');
       const serverLoop = monitorEventLoopDelay({ resolution: 5 });
-      const { latency, achievedRate } = await profiled('latency', async () => {
+      const { latency, achievedRate } = await profiled(PROFILE_DIR, 'latency', async () => {
         load.send({ type: 'run', qos: 1, window: 0, ratePerSecond: halfRate, stampSentAt: true, measureAfterMs: WARMUP_MS });
         await load.expect('running');
         await sleep(WARMUP_MS);

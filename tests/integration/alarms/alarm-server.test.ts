@@ -9,31 +9,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAs, createDevice, telemetry, telemetryTopicOf, waitFor, type CreatedDevice } from '../../helpers/ingest.js';
 import { startTestServer, TestClock, type Json, type Session, type TestServer } from '../../helpers/test-server.js';
 import { createHmac } from 'node:crypto';
+import { openStream, type StreamClient } from '../../helpers/stream.js';
 import { startSmtp, startWebhookReceiver, type SmtpHandle } from '../notify/fixtures.js';
 
-interface StreamClient {
-  messages: Json[];
-  close(): void;
-}
-
-async function openStream(server: TestServer, token: string): Promise<StreamClient> {
-  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/api/v1/stream`);
-  const messages: Json[] = [];
-  ws.on('message', (data) => messages.push(JSON.parse(String(data))));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  ws.send(JSON.stringify({ type: 'auth', token }));
-  await waitFor(() => messages.find((m) => m.type === 'ready'), 'stream authenticated');
-  ws.send(JSON.stringify({ type: 'subscribe', alarms: true }));
-  await waitFor(() => messages.find((m) => m.type === 'subscribed'), 'alarm subscription');
-  return { messages, close: () => ws.close() };
+async function openAlarmStream(server: TestServer, token: string): Promise<StreamClient> {
+  const stream = await openStream(server.url, token);
+  stream.send({ type: 'subscribe', alarms: true });
+  await waitFor(() => stream.messages.find((m) => m.type === 'subscribed'), 'alarm subscription');
+  return stream;
 }
 
 function publish(client: MqttClient, topic: string, metrics: Record<string, number>): Promise<void> {
@@ -95,7 +82,7 @@ describe('alarms on a running server', () => {
     expect(created.status, created.text).toBe(201);
     ruleId = created.json.data.id;
 
-    const stream = await openStream(server, admin.accessToken);
+    const stream = await openAlarmStream(server, admin.accessToken);
     try {
       await publish(mqtt, topic, { oil_temp: 91.5 });
       const raised = await waitFor(() => stream.messages.find((m) => m.type === 'alarm' && m.delta.to_state === 'active_unacknowledged'), 'alarm delta on the stream');

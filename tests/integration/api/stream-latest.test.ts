@@ -4,23 +4,10 @@
  * blip must not show dashes); another factory's device gets nothing.
  */
 import type { MqttClient } from 'mqtt';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAs, createDevice, telemetry, telemetryTopicOf, waitFor, type CreatedDevice } from '../../helpers/ingest.js';
-import { startTestServer, type Json, type Session, type TestServer } from '../../helpers/test-server.js';
-
-async function stream(server: TestServer, token: string): Promise<{ ws: WebSocket; messages: Json[] }> {
-  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/api/v1/stream`);
-  const messages: Json[] = [];
-  ws.on('message', (data) => messages.push(JSON.parse(String(data))));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  ws.send(JSON.stringify({ type: 'auth', token }));
-  await waitFor(() => messages.find((m) => m.type === 'ready'), 'stream ready');
-  return { ws, messages };
-}
+import { openStream } from '../../helpers/stream.js';
+import { startTestServer, type Session, type TestServer } from '../../helpers/test-server.js';
 
 describe('stream: latest values on subscribe', () => {
   let server: TestServer;
@@ -43,9 +30,10 @@ describe('stream: latest values on subscribe', () => {
   });
 
   it('pushes the stored values of a newly subscribed device without a new sample', async () => {
-    const { ws, messages } = await stream(server, admin.accessToken);
+    const stream = await openStream(server.url, admin.accessToken);
+    const { messages } = stream;
     try {
-      ws.send(JSON.stringify({ type: 'subscribe', devices: [device.id] }));
+      stream.send({ type: 'subscribe', devices: [device.id] });
       const samples = await waitFor(() => messages.find((m) => m.type === 'samples' && m.devices[device.id]), 'samples for the device');
       const values = samples.devices[device.id];
       expect(values.supply_temp.value).toBe(7.2);
@@ -53,23 +41,24 @@ describe('stream: latest values on subscribe', () => {
       expect(values.running.value).toBe(true);
       expect(typeof values.supply_temp.ts).toBe('number');
     } finally {
-      ws.close();
+      stream.close();
     }
   });
 
   it('sends nothing for another factory’s device', async () => {
     const other = await server.createFactory('plant-b');
     const session = await server.login({ factorySlug: 'plant-b', email: other.adminEmail, password: other.adminPassword });
-    const { ws, messages } = await stream(server, session.accessToken);
+    const stream = await openStream(server.url, session.accessToken);
+    const { messages } = stream;
     try {
-      ws.send(JSON.stringify({ type: 'subscribe', devices: [device.id] }));
+      stream.send({ type: 'subscribe', devices: [device.id] });
       await waitFor(() => messages.find((m) => m.type === 'subscribed'), 'subscribed');
       // Two flush periods at 4 Hz.
       await new Promise((resolve) => setTimeout(resolve, 600));
       expect(messages.find((m) => m.type === 'error')?.code).toBe('DEVICE_NOT_FOUND');
       expect(messages.filter((m) => m.type === 'samples')).toHaveLength(0);
     } finally {
-      ws.close();
+      stream.close();
     }
   });
 });
