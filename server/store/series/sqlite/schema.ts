@@ -1,7 +1,7 @@
 /**
  * The on-disk layout of the SQLite SeriesStore. Private to this adapter (DESIGN.md §3): nothing
- * outside server/store/series/sqlite may read these tables, so the layout can change (e.g. to an
- * append log plus compressed chunks) without callers changing.
+ * outside server/store/series/sqlite may read these tables, so the layout can change (e.g. to
+ * per-series compressed chunks) without callers changing.
  *
  * Column types: `value` and `last` columns are declared WITHOUT a type on purpose. A column with
  * no declared type has no affinity, so SQLite stores what it is given: REAL for numbers, TEXT for
@@ -14,7 +14,8 @@ export const RAW_MS = 1;
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 
-export const SCHEMA_VERSION = 1;
+/** 2 added ingest_log; a version 1 file is upgraded in place (the table is created). */
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS series (
@@ -72,6 +73,14 @@ CREATE TABLE IF NOT EXISTS latest (
   series_id INTEGER PRIMARY KEY,
   ts        INTEGER NOT NULL,
   value             NOT NULL
+);
+
+-- The durable append log (see ingest-log.ts): one row per write() batch, deleted once
+-- compaction has moved its values into the tables above.
+CREATE TABLE IF NOT EXISTS ingest_log (
+  seq   INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: compaction deletes "seq <= last taken"
+  nums  BLOB,
+  texts TEXT
 );
 
 -- Small key/value table: schema version and the retention horizons (the newest cutoff that

@@ -1,16 +1,35 @@
 /**
  * SQLite adapter of the SeriesStore port (DESIGN.md §3, §4).
  *
- * Layout (see schema.ts, private to this folder): a series dictionary, raw numeric values in a
- * WITHOUT ROWID table keyed (series_id, ts), string/boolean values in their own raw table,
- * 1-minute and 1-hour rollups maintained incrementally inside the same transaction as the raw
- * insert, and a latest-value table.
+ * Layout (see schema.ts, private to this folder): a series dictionary, an append-only ingest
+ * log, raw numeric values in a WITHOUT ROWID table keyed (series_id, ts), string/boolean
+ * values in their own raw table, 1-minute and 1-hour rollups and a latest-value table.
+ *
+ * Two steps, so that a commit never waits for the per-series layout:
+ * - write() validates the batch, creates new series, and commits ONE ingest_log row holding
+ *   all its values (a few pages, whatever the number of series). The values are then also
+ *   kept in memory per series ("uncompacted") and the newest value per series is updated in
+ *   memory. When write() resolves the batch is durable and visible to latest() and range().
+ * - Compaction (every second, sooner when much is waiting) moves the uncompacted values into
+ *   the raw tables and rollups in small transactions (a few thousand values each) with the
+ *   event loop free in between, then deletes the log rows it covered. One compaction dirties
+ *   about one page per series per table however many commits it covers; committing each
+ *   batch into the per-series tables dirtied that much per commit and stalled the event loop
+ *   for up to 600 ms (bench: `npx tsx tests/bench/series-store.bench.ts`).
+ * range() merges the uncompacted values of its series into what it reads from the tables.
+ * On open, log rows still present (a crash, a kill -9) are replayed and compacted before the
+ * store is used; values already in the raw tables are skipped, so nothing counts twice.
+ *
+ * One store object owns a database file: it keeps the newest values and the uncompacted
+ * values in memory, so a second writer on the same file is not supported (the server opens
+ * one store per data directory).
  *
  * Behaviour decided here (and covered by tests):
  *
- * - Duplicates. QoS 1 redelivery can bring the same (series, ts) twice. The raw insert is
- *   `ON CONFLICT DO NOTHING` and only rows actually inserted feed the rollups and the latest
- *   value, so counts and sums never double. The first value stored for a (series, ts) wins.
+ * - Duplicates. QoS 1 redelivery can bring the same (series, ts) twice. A value whose ts is
+ *   not newer than the newest of its series is looked up (uncompacted values, then the raw
+ *   table); if the (series, ts) is already stored the value is skipped and counted in
+ *   `stats().duplicates`, so counts and sums never double. The first value stored wins.
  * - Kinds. A series gets its kind ('num' | 'str' | 'bool') from the first value ever stored for
  *   it. A later value of another kind (a string into a numeric series, …) is SKIPPED: it is not
  *   stored anywhere, the rest of the batch is stored normally, the batch does not fail, and the
@@ -20,9 +39,13 @@
  *   is not a non-negative safe integer, a non-integer factory/device id, an empty parameter) are
  *   skipped the same way and counted in `stats().rejectedInvalid`. The edge validates these
  *   already; this is the last line of defence, not the place where errors are reported.
- * - Atomicity. A batch is one IMMEDIATE transaction: if anything throws midway (SQLite error,
- *   a throwing getter on a point, …) the transaction is rolled back, the series created by the
- *   batch are forgotten by the in-memory id cache, no counter moves, and write() rejects.
+ * - Atomicity. A batch is one IMMEDIATE transaction: if anything throws midway the
+ *   transaction is rolled back, the in-memory state is put back as it was (new series
+ *   forgotten, uncompacted values and newest values restored), no counter moves, and write()
+ *   rejects. A compaction that fails keeps its values uncompacted (still visible, still in
+ *   the log) and is retried; `stats().compactionFailures` counts failures.
+ * - Backpressure. When more than MAX_UNCOMPACTED values wait for compaction, write() first
+ *   waits for a compaction: the hot path slows down instead of memory growing without bound.
  * - Rollup windows. At a rollup resolution of width w, range(from, to) reads the rollup rows
  *   whose bucket starts in [floor(from / w) * w, to): whole rollup buckets, so the answer covers
  *   values in [floor(from / w) * w, ceil(to / w) * w). At raw resolution it covers [from, to).
@@ -54,9 +77,15 @@ import type {
   SeriesStore,
   SeriesValue,
 } from '../series-store.js';
+import { BatchedUpsert, type Stmt } from './batched-upsert.js';
+import { addToBuckets, BucketAcc, type DbValue } from './bucket-acc.js';
 import { startCheckpointer } from './checkpointer.js';
 import type { Checkpointer } from './checkpointer.js';
+import { decodeLogRow, LogRowBuilder } from './ingest-log.js';
+import { ceilTo, chooseBucketMs, mergeUncompacted, RESOLUTIONS, validateRange, type RangeRow, type ResolutionSpec } from './range-plan.js';
 import { HOUR_MS, MINUTE_MS, RAW_MS, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+
+export { chooseBucketMs, MAX_POINTS_LIMIT } from './range-plan.js';
 
 const DAY_MS = 86_400_000;
 
@@ -66,8 +95,6 @@ export const DEFAULT_RETENTION: Readonly<RetentionPolicy> = Object.freeze({
   oneMinuteMs: 400 * DAY_MS,
   oneHourMs: 1826 * DAY_MS,
 });
-
-export const MAX_POINTS_LIMIT = 100_000;
 
 export interface SqliteSeriesStoreOptions {
   /** Database file (created if missing). */
@@ -80,6 +107,10 @@ export interface SqliteSeriesStoreOptions {
    * COMMIT, which stalls the event loop for the duration of a checkpoint (see checkpointer.ts).
    */
   backgroundCheckpoint?: boolean;
+  /** How often uncompacted values are compacted, ms (default 1000). */
+  compactIntervalMs?: number;
+  /** Told about a failed background compaction (it is retried); default: nothing. */
+  onCompactionError?: (error: unknown) => void;
 }
 
 /** Writer's autocheckpoint (pages): a safety net with the background checkpointer, else the pace. */
@@ -87,12 +118,20 @@ const SAFETY_AUTOCHECKPOINT_PAGES = 65_536; // 256 MiB of WAL
 const INLINE_AUTOCHECKPOINT_PAGES = 10_000; // 40 MiB of WAL
 const CHECKPOINT_INTERVAL_MS = 100;
 
+const COMPACT_INTERVAL_MS = 1_000;
+/** Compact at once (not at the next interval) when this many values wait. */
+const COMPACT_AT_VALUES = 200_000;
+/** write() waits for compaction above this many uncompacted values (memory bound). */
+const MAX_UNCOMPACTED = 2_000_000;
+/** Values per compaction transaction: small enough that the event loop is never held long. */
+const COMPACT_CHUNK_VALUES = 4_000;
+
 export interface SqliteSeriesStats {
   /** Series known to the dictionary. */
   series: number;
   /** Committed write() batches. */
   batches: number;
-  /** Values stored (new rows in the raw tables). */
+  /** Values stored. */
   inserted: number;
   /** Values ignored because their (series, ts) was already stored (QoS 1 redelivery). */
   duplicates: number;
@@ -100,11 +139,17 @@ export interface SqliteSeriesStats {
   rejectedWrongKind: number;
   /** Values skipped because they were not valid points. */
   rejectedInvalid: number;
+  /** Values committed to the log but not yet compacted into the per-series tables. */
+  uncompacted: number;
+  /** Compactions that failed (their values stay uncompacted and are retried). */
+  compactionFailures: number;
 }
 
 export interface SqliteSeriesStore extends SeriesStore {
   readonly retention: Readonly<RetentionPolicy>;
   stats(): SqliteSeriesStats;
+  /** Compacts every value written so far into the per-series tables (tests, benchmarks). */
+  compact(): Promise<void>;
   /**
    * range() at a forced resolution (ignores retention horizons and the usual choice). For tests
    * and benchmarks: e.g. the same reduction computed from the raw table as a baseline.
@@ -135,144 +180,51 @@ function kindCode(name: string): KindCode {
   return i as KindCode;
 }
 
-/** What a value looks like in the database: REAL, TEXT, or INTEGER 0/1 for booleans. */
-type DbValue = number | string;
-
 function decode(kind: KindCode, v: DbValue): SeriesValue {
   return kind === KIND_BOOL ? v !== 0 : v;
 }
 
-/** Accumulates one rollup bucket of one series during a batch. Reused across batches. */
-class BucketAcc {
-  bucket = 0;
-  min: number | null = null;
-  max: number | null = null;
-  sum: number | null = null;
-  count = 0;
-  last: DbValue = 0;
-  lastTs = 0;
-  /** Another bucket of the same series in the same batch (rare: a batch crossing a boundary). */
-  next: BucketAcc | null = null;
-
-  reset(bucket: number, ts: number, v: DbValue, numeric: boolean): void {
-    this.bucket = bucket;
-    if (numeric) {
-      this.min = v as number;
-      this.max = v as number;
-      this.sum = v as number;
-    } else {
-      this.min = this.max = this.sum = null;
-    }
-    this.count = 1;
-    this.last = v;
-    this.lastTs = ts;
-    this.next = null;
-  }
-
-  add(ts: number, v: DbValue, numeric: boolean): void {
-    if (numeric) {
-      const n = v as number;
-      if (n < (this.min as number)) this.min = n;
-      if (n > (this.max as number)) this.max = n;
-      (this.sum as number) += n;
-    }
-    this.count++;
-    if (ts > this.lastTs) {
-      this.last = v;
-      this.lastTs = ts;
-    }
-  }
+function indexOfTs(ts: readonly number[] | null, t: number): boolean {
+  if (ts === null) return false;
+  // Newest first: a redelivered value is usually recent.
+  for (let i = ts.length - 1; i >= 0; i--) if (ts[i] === t) return true;
+  return false;
 }
 
-/**
- * Adds a value to the bucket `bucket` of a series' chain, starting at `cur` (the bucket used
- * last: time-ordered data stays in it), then from `head`. Returns the bucket used.
- */
-function addToBuckets(head: BucketAcc, cur: BucketAcc, bucket: number, ts: number, v: DbValue, numeric: boolean): BucketAcc {
-  if (cur.bucket === bucket) {
-    cur.add(ts, v, numeric);
-    return cur;
-  }
-  let b: BucketAcc = head;
-  for (;;) {
-    if (b.bucket === bucket) {
-      b.add(ts, v, numeric);
-      return b;
-    }
-    if (b.next === null) break;
-    b = b.next;
-  }
-  const n = new BucketAcc();
-  n.reset(bucket, ts, v, numeric);
-  b.next = n;
-  return n;
-}
-
-/** One series in the in-memory dictionary, plus its per-batch accumulators. */
+/** One series: its identity, newest value, uncompacted values and compaction accumulators. */
 class SeriesEntry {
-  /** The batch (epoch) the accumulators below belong to. */
-  epoch = 0;
-  latestTs = 0;
+  /** Newest ts stored for the series (-1: none yet) and its value. */
+  latestTs = -1;
   latestValue: DbValue = 0;
+  /** Values written since the last compaction began (parallel arrays). */
+  pendTs: number[] = [];
+  pendVal: DbValue[] = [];
+  /** Values the running compaction is moving into the tables (null once its chunk committed). */
+  compTs: number[] | null = null;
+  compVal: DbValue[] | null = null;
+  /** In the store's list of series with uncompacted values. */
+  dirty = false;
+
+  // What a write() changed, so a failed batch can be undone in memory.
+  writeEpoch = 0;
+  writeStart = 0;
+  prevLatestTs = -1;
+  prevLatestValue: DbValue = 0;
+
+  // Compaction accumulators (per chunk).
+  epoch = 0;
+  chunkLatestTs = 0;
+  chunkLatestValue: DbValue = 0;
   readonly m = new BucketAcc();
   readonly h = new BucketAcc();
-  /** The bucket of each chain used last. */
   mCur: BucketAcc = this.m;
   hCur: BucketAcc = this.h;
+
   constructor(
     readonly id: number,
     readonly kind: KindCode,
+    readonly parameter: string,
   ) {}
-}
-
-type ResolutionSpec = { name: SeriesResolution; width: number };
-const RESOLUTIONS: readonly ResolutionSpec[] = [
-  { name: 'raw', width: RAW_MS },
-  { name: '1m', width: MINUTE_MS },
-  { name: '1h', width: HOUR_MS },
-];
-
-function ceilTo(n: number, w: number): number {
-  return Math.ceil(n / w) * w;
-}
-
-/** Number of epoch-aligned buckets of width b touching [from, to). */
-function bucketCount(from: number, to: number, b: number): number {
-  return Math.floor((to - 1) / b) - Math.floor(from / b) + 1;
-}
-
-/**
- * The bucket width for [from, to): desired rounded up to a multiple of w, widened by whole w
- * while the aligned buckets would exceed maxPoints. Exported for unit tests.
- */
-export function chooseBucketMs(from: number, to: number, maxPoints: number, w: number): number {
-  const span = to - from;
-  let b = Math.max(w, ceilTo(Math.ceil(span / maxPoints), w));
-  for (let i = 0; i < 10_000; i++) {
-    if (bucketCount(from, to, b) <= maxPoints) return b;
-    b += w;
-  }
-  // Guaranteed bounds: count < span / b + 2, so b >= span / (maxPoints - 1) gives count <= maxPoints;
-  // for maxPoints = 1 (from >= 0), b >= to puts [from, to) in bucket 0.
-  return maxPoints >= 2 ? ceilTo(Math.ceil(span / (maxPoints - 1)), w) : ceilTo(to, w);
-}
-
-function checkTime(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new RangeError(`range: ${name} must be a non-negative integer of epoch milliseconds, got ${String(v)}`);
-  }
-  return v;
-}
-
-function validateRange(from: unknown, to: unknown, maxPoints: unknown): void {
-  checkTime('from', from);
-  checkTime('to', to);
-  if ((from as number) >= (to as number)) {
-    throw new RangeError(`range: from (${String(from)}) must be before to (${String(to)})`);
-  }
-  if (typeof maxPoints !== 'number' || !Number.isInteger(maxPoints) || maxPoints < 1 || maxPoints > MAX_POINTS_LIMIT) {
-    throw new RangeError(`range: maxPoints must be an integer between 1 and ${MAX_POINTS_LIMIT}, got ${String(maxPoints)}`);
-  }
 }
 
 function resolvePolicy(p: Partial<RetentionPolicy> | undefined): Readonly<RetentionPolicy> {
@@ -288,69 +240,8 @@ function resolvePolicy(p: Partial<RetentionPolicy> | undefined): Readonly<Retent
   return Object.freeze(policy);
 }
 
-type Stmt = Database.Statement<unknown[], unknown>;
-/** Row of the range queries, in raw mode: bucket, min, max, sum, count, last. */
-type RangeRow = [number, number | null, number | null, number | null, number, DbValue];
-
 const HORIZON_KEYS: Record<SeriesResolution, string> = { raw: 'horizon_raw', '1m': 'horizon_1m', '1h': 'horizon_1h' };
 const RETENTION_CHUNK = 256;
-
-/** Parameters bound to a statement: numbers, strings, NULL. */
-type DbParam = number | string | null;
-
-/** Rows per multi-row upsert statement, then smaller statements for the remainder. */
-const UPSERT_SIZES = [64, 16, 4, 1] as const;
-
-/**
- * A multi-row `INSERT … VALUES (…), (…) ON CONFLICT DO UPDATE` fed row by row. One statement
- * per 64 rows instead of one per row: the per-statement cost (N-API call, bind, step, reset)
- * was ~40% of a single-row upsert. Statements are prepared once; the parameter buffer is reused.
- * The caller must not put the same key twice in one batch (it aggregates per key first).
- */
-class BatchedUpsert {
-  private readonly stmts: Stmt[];
-  readonly buf: DbParam[];
-  private rows = 0;
-
-  constructor(
-    db: Database.Database,
-    head: string,
-    private readonly width: number,
-    tail: string,
-  ) {
-    const tuple = `(${new Array<string>(width).fill('?').join(', ')})`;
-    this.stmts = UPSERT_SIZES.map((n) => db.prepare(`${head} VALUES ${new Array<string>(n).fill(tuple).join(', ')} ${tail}`));
-    this.buf = new Array<DbParam>((UPSERT_SIZES[0] as number) * width).fill(null);
-  }
-
-  /** Reserves the next row; returns its offset in `buf`, where the caller writes `width` params. */
-  next(): number {
-    if (this.rows === UPSERT_SIZES[0]) {
-      (this.stmts[0] as Stmt).run(this.buf);
-      this.rows = 0;
-    }
-    return this.rows++ * this.width;
-  }
-
-  /** Writes the rows still buffered. */
-  flush(): void {
-    let done = 0;
-    for (let i = 0; i < UPSERT_SIZES.length; i++) {
-      const size = UPSERT_SIZES[i] as number;
-      while (this.rows - done >= size) {
-        const stmt = this.stmts[i] as Stmt;
-        stmt.run(size === UPSERT_SIZES[0] ? this.buf : this.buf.slice(done * this.width, (done + size) * this.width));
-        done += size;
-      }
-    }
-    this.rows = 0;
-  }
-
-  /** Drops buffered rows (after a failed batch). */
-  reset(): void {
-    this.rows = 0;
-  }
-}
 
 const ROLLUP_COLUMNS = 8;
 const ROLLUP_UPSERT_TAIL = `ON CONFLICT (series_id, bucket_ts) DO UPDATE SET
@@ -376,7 +267,7 @@ function rawRangeSql(table: string, numeric: boolean): string {
   const agg = numeric
     ? 'min(value) AS mn, max(value) AS mx, sum(value) AS sm'
     : 'NULL AS mn, NULL AS mx, NULL AS sm';
-  return `SELECT g.b, g.mn, g.mx, g.sm, g.cnt, r.value
+  return `SELECT g.b, g.mn, g.mx, g.sm, g.cnt, r.value, g.lts
     FROM (SELECT ts - ts % :bucket AS b, ${agg}, count(*) AS cnt, max(ts) AS lts
           FROM ${table}
           WHERE series_id = :id AND ts >= :lo AND ts < :hi
@@ -389,7 +280,7 @@ function rawRangeSql(table: string, numeric: boolean): string {
 const BUCKET_QUERY_MIN_ROWS = 8;
 
 function rollupRangeSql(table: string, width: number): string {
-  return `SELECT g.b, g.mn, g.mx, g.sm, g.cnt, r.last
+  return `SELECT g.b, g.mn, g.mx, g.sm, g.cnt, r.last, g.lts
     FROM (SELECT bucket_ts - bucket_ts % :bucket AS b, min(min) AS mn, max(max) AS mx, sum(sum) AS sm,
                  sum(count) AS cnt, max(last_ts) AS lts
           FROM ${table}
@@ -399,35 +290,61 @@ function rollupRangeSql(table: string, width: number): string {
     ORDER BY g.b`;
 }
 
+function nextTick(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   readonly retention: Readonly<RetentionPolicy>;
   private readonly db: Database.Database;
   private closed = false;
   private checkpointer: Checkpointer | undefined;
+  private readonly onCompactionError: (error: unknown) => void;
 
   /** factoryId → deviceId → parameter → entry. Nested maps: no key strings built per value. */
   private readonly cache = new Map<number, Map<number, Map<string, SeriesEntry>>>();
-  private seriesCount = 0;
-  private epoch = 0;
-  private readonly touched: SeriesEntry[] = [];
+  /** series id → entry (log replay). */
+  private readonly byId = new Map<number, SeriesEntry>();
   private readonly horizons: Record<SeriesResolution, number> = { raw: -Infinity, '1m': -Infinity, '1h': -Infinity };
-  private readonly counters = { batches: 0, inserted: 0, duplicates: 0, rejectedWrongKind: 0, rejectedInvalid: 0 };
-  // Per-batch counters, committed to `counters` only when the transaction commits.
+  private readonly counters = { batches: 0, inserted: 0, duplicates: 0, rejectedWrongKind: 0, rejectedInvalid: 0, compactionFailures: 0 };
+
+  // The write() in progress: counters committed to `counters` only when its transaction commits,
+  // and what to undo in memory when it does not.
   private bInserted = 0;
   private bDuplicates = 0;
   private bWrongKind = 0;
   private bInvalid = 0;
+  private bLogSeq = 0;
+  private writeEpoch = 0;
+  private readonly written: SeriesEntry[] = [];
   private readonly created: Array<{ f: number; d: number; p: string }> = [];
+  private readonly logRow = new LogRowBuilder();
+
+  // Compaction.
+  /** Series with uncompacted values not yet taken by a compaction. */
+  private dirty: SeriesEntry[] = [];
+  /** Values written but not yet compacted (including those a running compaction holds). */
+  private uncompacted = 0;
+  /** The newest committed ingest_log row, and the newest one deleted. */
+  private lastLogSeq = 0;
+  private deletedLogSeq = 0;
+  private compaction: Promise<void> | null = null;
+  private readonly compactTimer: NodeJS.Timeout;
+  private compactEpoch = 0;
+  private readonly touched: SeriesEntry[] = [];
 
   private readonly insNum: Stmt;
   private readonly insText: Stmt;
+  private readonly insNumBatch: BatchedUpsert;
+  private readonly hasNum: Stmt;
+  private readonly hasText: Stmt;
+  private readonly insLog: Stmt;
+  private readonly delLog: Stmt;
   private readonly ups1m: BatchedUpsert;
   private readonly ups1h: BatchedUpsert;
   private readonly upsLatest: BatchedUpsert;
   private readonly insSeries: Stmt;
   private readonly selSeries: Stmt;
-  private readonly selLatestAll: Stmt;
-  private readonly selLatestSome: Stmt;
   private readonly rangeStmts: Record<SeriesResolution, { num: Stmt; text: Stmt }>;
   /** Per-bucket aggregate and last value of a rollup table (see rollupRangeByBucket). */
   private readonly bucketStmts: Record<'1m' | '1h', { agg: Stmt; last: Stmt }>;
@@ -437,7 +354,8 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   private readonly del1h: Stmt;
   private readonly setMeta: Stmt;
   private readonly pingStmt: Stmt;
-  private readonly writeTx: Database.Transaction<(points: readonly SeriesPoint[]) => void>;
+  private readonly writeTx: Database.Transaction<(points: readonly SeriesPoint[], epoch: number) => void>;
+  private readonly compactTx: Database.Transaction<(entries: readonly SeriesEntry[], from: number, to: number, careful: boolean) => void>;
 
   constructor(options: SqliteSeriesStoreOptions) {
     this.retention = resolvePolicy(options.retention);
@@ -445,6 +363,11 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
       throw new RangeError(`series store: synchronous must be 'NORMAL' or 'FULL', got ${String(synchronous)}`);
     }
+    const compactIntervalMs = options.compactIntervalMs ?? COMPACT_INTERVAL_MS;
+    if (!Number.isFinite(compactIntervalMs) || compactIntervalMs <= 0) {
+      throw new RangeError(`series store: compactIntervalMs must be a positive number, got ${String(compactIntervalMs)}`);
+    }
+    this.onCompactionError = options.onCompactionError ?? (() => {});
     const background = (options.backgroundCheckpoint ?? true) && options.file !== ':memory:' && options.file !== '';
     const db = new Database(options.file, { timeout: 5_000 });
     this.db = db;
@@ -456,7 +379,7 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
       db.pragma('temp_store = MEMORY');
       // After a checkpoint resets the WAL, truncate the file back to this size (bounds disk use).
       db.pragma('journal_size_limit = 67108864');
-      // Every batch dirties about one page per series it touches: the WAL grows by MBs per batch.
+      // A compaction dirties about one page per series it touches: the WAL grows by MBs each.
       // A larger WAL lets repeated writes of a page coalesce before they are checkpointed.
       db.pragma(`wal_autocheckpoint = ${background ? SAFETY_AUTOCHECKPOINT_PAGES : INLINE_AUTOCHECKPOINT_PAGES}`);
       db.exec(SCHEMA_SQL);
@@ -464,6 +387,11 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
 
       this.insNum = db.prepare('INSERT INTO raw_num (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
       this.insText = db.prepare('INSERT INTO raw_text (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+      this.insNumBatch = new BatchedUpsert(db, 'INSERT INTO raw_num (series_id, ts, value)', 3, 'ON CONFLICT DO NOTHING');
+      this.hasNum = db.prepare('SELECT 1 FROM raw_num WHERE series_id = ? AND ts = ?').pluck();
+      this.hasText = db.prepare('SELECT 1 FROM raw_text WHERE series_id = ? AND ts = ?').pluck();
+      this.insLog = db.prepare('INSERT INTO ingest_log (nums, texts) VALUES (?, ?)');
+      this.delLog = db.prepare('DELETE FROM ingest_log WHERE seq <= ?');
       this.ups1m = rollupUpsert(db, 'rollup_1m');
       this.ups1h = rollupUpsert(db, 'rollup_1h');
       this.upsLatest = new BatchedUpsert(
@@ -480,12 +408,6 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
         )
         .pluck();
       this.selSeries = db.prepare('SELECT id, kind FROM series WHERE factory_id = ? AND device_id = ? AND parameter = ?').raw();
-      const latestSql = `SELECT s.parameter, s.kind, l.ts, l.value FROM series AS s JOIN latest AS l ON l.series_id = s.id
-        WHERE s.factory_id = ? AND s.device_id = ?`;
-      this.selLatestAll = db.prepare(`${latestSql} ORDER BY s.parameter`).raw();
-      this.selLatestSome = db
-        .prepare(`${latestSql} AND s.parameter IN (SELECT value FROM json_each(?)) ORDER BY s.parameter`)
-        .raw();
       // Rollups hold numeric and text series alike (min/max/sum NULL for text): one statement each.
       const range1m = db.prepare(rollupRangeSql('rollup_1m', MINUTE_MS)).raw();
       const range1h = db.prepare(rollupRangeSql('rollup_1h', HOUR_MS)).raw();
@@ -496,7 +418,7 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
       };
       const bucketStmts = (table: string) => ({
         agg: db.prepare(`SELECT min(min), max(max), sum(sum), sum(count) FROM ${table} WHERE series_id = ? AND bucket_ts >= ? AND bucket_ts < ?`).raw(),
-        last: db.prepare(`SELECT last FROM ${table} WHERE series_id = ? AND bucket_ts >= ? AND bucket_ts < ? ORDER BY bucket_ts DESC LIMIT 1`).pluck(),
+        last: db.prepare(`SELECT last, last_ts FROM ${table} WHERE series_id = ? AND bucket_ts >= ? AND bucket_ts < ? ORDER BY bucket_ts DESC LIMIT 1`).raw(),
       });
       this.bucketStmts = { '1m': bucketStmts('rollup_1m'), '1h': bucketStmts('rollup_1h') };
       this.delNum = db.prepare('DELETE FROM raw_num WHERE series_id = ? AND ts < ?');
@@ -507,10 +429,14 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
         'INSERT INTO series_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
       );
       this.pingStmt = db.prepare('SELECT 1').pluck();
-      this.writeTx = db.transaction((points: readonly SeriesPoint[]) => this.writeInTx(points));
+      this.writeTx = db.transaction((points: readonly SeriesPoint[], epoch: number) => this.writeInTx(points, epoch));
+      this.compactTx = db.transaction((entries: readonly SeriesEntry[], from: number, to: number, careful: boolean) =>
+        this.compactInTx(entries, from, to, careful),
+      );
 
       this.loadDictionary();
       this.loadHorizons();
+      this.replayLog();
       if (background) {
         this.checkpointer = startCheckpointer({
           file: options.file,
@@ -527,22 +453,42 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
       db.close();
       throw err;
     }
+    this.compactTimer = setInterval(() => this.compactInBackground(), compactIntervalMs);
+    this.compactTimer.unref();
   }
 
   private checkVersion(): void {
     const row = this.db.prepare("SELECT value FROM series_meta WHERE key = 'schema_version'").pluck().get();
-    if (row === undefined) {
-      this.db.prepare("INSERT INTO series_meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
+    if (row === undefined || Number(row) === 1) {
+      // New file, or version 1 (no ingest_log): SCHEMA_SQL has just created what was missing.
+      this.setVersion(SCHEMA_VERSION);
     } else if (Number(row) !== SCHEMA_VERSION) {
       throw new Error(`series store: database schema version ${String(row)} is not the supported ${SCHEMA_VERSION}`);
     }
   }
 
+  private setVersion(version: number): void {
+    this.db
+      .prepare("INSERT INTO series_meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+      .run(version);
+  }
+
   private loadDictionary(): void {
-    const rows = this.db.prepare('SELECT id, factory_id, device_id, parameter, kind FROM series').raw().iterate() as IterableIterator<
-      [number, number, number, string, string]
-    >;
-    for (const [id, f, d, p, kind] of rows) this.remember(f, d, p, new SeriesEntry(id, kindCode(kind)));
+    const rows = this.db
+      .prepare(
+        `SELECT s.id, s.factory_id, s.device_id, s.parameter, s.kind, l.ts, l.value
+         FROM series AS s LEFT JOIN latest AS l ON l.series_id = s.id`,
+      )
+      .raw()
+      .iterate() as IterableIterator<[number, number, number, string, string, number | null, DbValue | null]>;
+    for (const [id, f, d, p, kind, ts, value] of rows) {
+      const e = new SeriesEntry(id, kindCode(kind), p);
+      if (ts !== null && value !== null) {
+        e.latestTs = ts;
+        e.latestValue = value;
+      }
+      this.remember(f, d, p, e);
+    }
   }
 
   private loadHorizons(): void {
@@ -553,17 +499,48 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     }
   }
 
+  /**
+   * Log rows left by a process that stopped before compacting them (a crash, kill -9): back
+   * into memory, then compacted at once. Some may already be in the tables (the process died
+   * between a compaction and the log delete): the careful compaction skips those.
+   */
+  private replayLog(): void {
+    const rows = this.db.prepare('SELECT seq, nums, texts FROM ingest_log ORDER BY seq').raw().iterate() as IterableIterator<
+      [number, unknown, unknown]
+    >;
+    for (const [seq, nums, texts] of rows) {
+      for (const { seriesId, ts, value } of decodeLogRow(nums, texts)) {
+        const e = this.byId.get(seriesId);
+        if (e === undefined) throw new Error(`series store: ingest log row ${seq} names unknown series ${seriesId}`);
+        e.pendTs.push(ts);
+        e.pendVal.push(value);
+        if (ts > e.latestTs) {
+          e.latestTs = ts;
+          e.latestValue = value;
+        }
+        this.markDirty(e);
+        this.uncompacted++;
+      }
+      this.lastLogSeq = seq;
+    }
+    if (this.lastLogSeq > 0) this.compactSync(true);
+  }
+
   private remember(f: number, d: number, p: string, e: SeriesEntry): void {
     let byDevice = this.cache.get(f);
     if (byDevice === undefined) this.cache.set(f, (byDevice = new Map()));
     let byParam = byDevice.get(d);
     if (byParam === undefined) byDevice.set(d, (byParam = new Map()));
     byParam.set(p, e);
-    this.seriesCount++;
+    this.byId.set(e.id, e);
   }
 
   private forget(f: number, d: number, p: string): void {
-    if (this.cache.get(f)?.get(d)?.delete(p) === true) this.seriesCount--;
+    const byParam = this.cache.get(f)?.get(d);
+    const e = byParam?.get(p);
+    if (e === undefined) return;
+    byParam?.delete(p);
+    this.byId.delete(e.id);
   }
 
   private lookup(f: number, d: number, p: string): SeriesEntry | undefined {
@@ -576,26 +553,22 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     const id = this.insSeries.get(f, d, p, KIND_NAMES[kind]) as number | undefined;
     let e: SeriesEntry;
     if (id !== undefined) {
-      e = new SeriesEntry(id, kind);
+      e = new SeriesEntry(id, kind, p);
       this.created.push({ f, d, p });
     } else {
-      // Another connection created it since we loaded the dictionary.
+      // The file has it but this store did not load it (it cannot happen with one writer).
       const row = this.selSeries.get(f, d, p) as [number, string];
-      e = new SeriesEntry(row[0], kindCode(row[1]));
+      e = new SeriesEntry(row[0], kindCode(row[1]), p);
     }
     this.remember(f, d, p, e);
     return e;
   }
 
-  /** Read-path lookup: the cache, then SQL (a series another connection created). */
-  private find(f: number, d: number, p: string): SeriesEntry | undefined {
-    const e = this.lookup(f, d, p);
-    if (e !== undefined) return e;
-    const row = this.selSeries.get(f, d, p) as [number, string] | undefined;
-    if (row === undefined) return undefined;
-    const found = new SeriesEntry(row[0], kindCode(row[1]));
-    this.remember(f, d, p, found);
-    return found;
+  private markDirty(e: SeriesEntry): void {
+    if (!e.dirty) {
+      e.dirty = true;
+      this.dirty.push(e);
+    }
   }
 
   // ------------------------------------------------------------------------------- write
@@ -603,32 +576,55 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   async write(points: readonly SeriesPoint[]): Promise<void> {
     this.assertOpen();
     if (points.length === 0) return;
-    this.created.length = 0;
-    this.bInserted = this.bDuplicates = this.bWrongKind = this.bInvalid = 0;
-    try {
-      this.writeTx.immediate(points);
-    } catch (err) {
-      // Rolled back: forget the series this batch created, or the cache would hold ids that
-      // do not exist (and could be reused by SQLite for another series).
-      for (const c of this.created) this.forget(c.f, c.d, c.p);
-      this.created.length = 0;
-      throw err;
+    while (this.uncompacted >= MAX_UNCOMPACTED) {
+      // Compaction is behind: slow the hot path down rather than grow memory.
+      await this.compact();
     }
     this.created.length = 0;
+    this.written.length = 0;
+    this.logRow.reset();
+    this.bInserted = this.bDuplicates = this.bWrongKind = this.bInvalid = 0;
+    this.bLogSeq = 0;
+    try {
+      this.writeTx.immediate(points, ++this.writeEpoch);
+    } catch (err) {
+      // Rolled back: undo the batch in memory too.
+      for (const e of this.written) {
+        e.pendTs.length = e.writeStart;
+        e.pendVal.length = e.writeStart;
+        e.latestTs = e.prevLatestTs;
+        e.latestValue = e.prevLatestValue;
+      }
+      // Forget the series this batch created, or the cache would hold ids that do not exist
+      // (and could be reused by SQLite for another series).
+      for (const c of this.created) this.forget(c.f, c.d, c.p);
+      this.created.length = 0;
+      this.written.length = 0;
+      throw err;
+    }
+    for (const e of this.written) this.markDirty(e);
+    this.written.length = 0;
+    this.created.length = 0;
+    if (this.bLogSeq > 0) this.lastLogSeq = this.bLogSeq;
+    this.uncompacted += this.bInserted;
     const c = this.counters;
     c.batches++;
     c.inserted += this.bInserted;
     c.duplicates += this.bDuplicates;
     c.rejectedWrongKind += this.bWrongKind;
     c.rejectedInvalid += this.bInvalid;
+    if (this.uncompacted >= COMPACT_AT_VALUES) this.compactInBackground();
   }
 
-  private writeInTx(points: readonly SeriesPoint[]): void {
-    const epoch = ++this.epoch;
-    const touched = this.touched;
-    touched.length = 0;
-    const insNum = this.insNum;
-    const insText = this.insText;
+  /** Is (series, ts) already stored: uncompacted, being compacted, or in the raw table? */
+  private isStored(e: SeriesEntry, ts: number): boolean {
+    if (indexOfTs(e.pendTs, ts) || indexOfTs(e.compTs, ts)) return true;
+    return (e.kind === KIND_NUM ? this.hasNum : this.hasText).get(e.id, ts) !== undefined;
+  }
+
+  private writeInTx(points: readonly SeriesPoint[], epoch: number): void {
+    const written = this.written;
+    const logRow = this.logRow;
     let inserted = 0;
     let duplicates = 0;
     let wrongKind = 0;
@@ -674,32 +670,197 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
         wrongKind++;
         continue;
       }
-      const numeric = kind === KIND_NUM;
-      if ((numeric ? insNum : insText).run(e.id, ts, dbv).changes === 0) {
+      // In-order data (the common case) is newer than anything stored: no lookup needed.
+      if (ts <= e.latestTs && this.isStored(e, ts)) {
         duplicates++;
         continue;
       }
-      inserted++;
-      const mBucket = ts - (ts % MINUTE_MS);
-      const hBucket = ts - (ts % HOUR_MS);
-      if (e.epoch !== epoch) {
-        e.epoch = epoch;
-        touched.push(e);
+      if (e.writeEpoch !== epoch) {
+        e.writeEpoch = epoch;
+        e.writeStart = e.pendTs.length;
+        e.prevLatestTs = e.latestTs;
+        e.prevLatestValue = e.latestValue;
+        written.push(e);
+      }
+      e.pendTs.push(ts);
+      e.pendVal.push(dbv);
+      if (ts > e.latestTs) {
         e.latestTs = ts;
         e.latestValue = dbv;
-        e.m.reset(mBucket, ts, dbv, numeric);
-        e.h.reset(hBucket, ts, dbv, numeric);
-        e.mCur = e.m;
-        e.hCur = e.h;
-      } else {
-        if (ts > e.latestTs) {
-          e.latestTs = ts;
-          e.latestValue = dbv;
+      }
+      if (kind === KIND_NUM) logRow.addNumber(e.id, ts, dbv as number);
+      else logRow.addText(e.id, ts, dbv);
+      inserted++;
+    }
+    if (logRow.size > 0) {
+      const { nums, texts } = logRow.columns();
+      this.bLogSeq = Number(this.insLog.run(nums, texts).lastInsertRowid);
+    }
+    this.bInserted = inserted;
+    this.bDuplicates = duplicates;
+    this.bWrongKind = wrongKind;
+    this.bInvalid = invalid;
+  }
+
+  // ------------------------------------------------------------------------------- compaction
+
+  async compact(): Promise<void> {
+    this.assertOpen();
+    // A running compaction took what was uncompacted when it began; then one for the rest.
+    if (this.compaction !== null) await this.compaction;
+    if (this.dirty.length > 0 || this.lastLogSeq > this.deletedLogSeq) await this.startCompaction();
+  }
+
+  private startCompaction(): Promise<void> {
+    if (this.compaction !== null) return this.compaction;
+    const run = this.compactAsync().finally(() => {
+      this.compaction = null;
+    });
+    this.compaction = run;
+    return run;
+  }
+
+  private compactInBackground(): void {
+    if (this.closed || this.compaction !== null) return;
+    if (this.dirty.length === 0 && this.lastLogSeq <= this.deletedLogSeq) return;
+    this.startCompaction().catch((error: unknown) => this.onCompactionError(error));
+  }
+
+  /** Hands the uncompacted values to a compaction: each entry's pending values become `comp`. */
+  private beginCompaction(): { entries: SeriesEntry[]; upTo: number } {
+    const entries = this.dirty;
+    this.dirty = [];
+    for (const e of entries) {
+      e.dirty = false;
+      e.compTs = e.pendTs;
+      e.compVal = e.pendVal;
+      e.pendTs = [];
+      e.pendVal = [];
+    }
+    return { entries, upTo: this.lastLogSeq };
+  }
+
+  /** Commits the entries from `i` on until a chunk is full; returns where the next chunk starts. */
+  private compactChunk(entries: readonly SeriesEntry[], i: number, careful: boolean): number {
+    let j = i;
+    let n = 0;
+    while (j < entries.length && n < COMPACT_CHUNK_VALUES) n += ((entries[j++] as SeriesEntry).compTs as number[]).length;
+    this.compactTx.immediate(entries, i, j, careful);
+    for (let k = i; k < j; k++) {
+      const e = entries[k] as SeriesEntry;
+      e.compTs = null;
+      e.compVal = null;
+    }
+    this.uncompacted -= n;
+    return j;
+  }
+
+  private endCompaction(upTo: number): void {
+    if (upTo > this.deletedLogSeq) {
+      this.delLog.run(upTo);
+      this.deletedLogSeq = upTo;
+    }
+  }
+
+  /** A compaction failed at entry `i`: what it had not committed becomes uncompacted again. */
+  private abandonCompaction(entries: readonly SeriesEntry[], i: number): void {
+    for (let k = i; k < entries.length; k++) {
+      const e = entries[k] as SeriesEntry;
+      if (e.compTs !== null && e.compVal !== null) {
+        e.pendTs = e.compTs.concat(e.pendTs);
+        e.pendVal = e.compVal.concat(e.pendVal);
+        e.compTs = null;
+        e.compVal = null;
+      }
+      this.markDirty(e);
+    }
+    this.counters.compactionFailures++;
+  }
+
+  private async compactAsync(): Promise<void> {
+    const { entries, upTo } = this.beginCompaction();
+    let i = 0;
+    try {
+      while (i < entries.length) {
+        i = this.compactChunk(entries, i, false);
+        // Let the hot path in between chunks.
+        if (i < entries.length) await nextTick();
+      }
+      this.endCompaction(upTo);
+    } catch (err) {
+      this.abandonCompaction(entries, i);
+      throw err;
+    }
+  }
+
+  /** Compacts everything now, without yielding (open and close). */
+  private compactSync(careful: boolean): void {
+    const { entries, upTo } = this.beginCompaction();
+    let i = 0;
+    try {
+      while (i < entries.length) i = this.compactChunk(entries, i, careful);
+      this.endCompaction(upTo);
+    } catch (err) {
+      this.abandonCompaction(entries, i);
+      throw err;
+    }
+  }
+
+  /**
+   * Moves the `comp` values of entries[from, to) into the raw tables and upserts their rollups
+   * and latest values. `careful` (log replay) inserts value by value and aggregates only rows
+   * actually inserted, because some may be stored already; otherwise write() has ruled out
+   * duplicates and raw values go in 64 to a statement.
+   */
+  private compactInTx(entries: readonly SeriesEntry[], from: number, to: number, careful: boolean): void {
+    const epoch = ++this.compactEpoch;
+    const touched = this.touched;
+    touched.length = 0;
+    const insNum = this.insNum;
+    const insText = this.insText;
+    const batch = this.insNumBatch;
+    const bBuf = batch.buf;
+    batch.reset();
+
+    for (let k = from; k < to; k++) {
+      const e = entries[k] as SeriesEntry;
+      const tsArr = e.compTs as number[];
+      const valArr = e.compVal as DbValue[];
+      const numeric = e.kind === KIND_NUM;
+      const id = e.id;
+      for (let i = 0; i < tsArr.length; i++) {
+        const ts = tsArr[i] as number;
+        const v = valArr[i] as DbValue;
+        if (careful || !numeric) {
+          if ((numeric ? insNum : insText).run(id, ts, v).changes === 0) continue;
+        } else {
+          const o = batch.next();
+          bBuf[o] = id;
+          bBuf[o + 1] = ts;
+          bBuf[o + 2] = v;
         }
-        e.mCur = addToBuckets(e.m, e.mCur, mBucket, ts, dbv, numeric);
-        e.hCur = addToBuckets(e.h, e.hCur, hBucket, ts, dbv, numeric);
+        const mBucket = ts - (ts % MINUTE_MS);
+        const hBucket = ts - (ts % HOUR_MS);
+        if (e.epoch !== epoch) {
+          e.epoch = epoch;
+          touched.push(e);
+          e.chunkLatestTs = ts;
+          e.chunkLatestValue = v;
+          e.m.reset(mBucket, ts, v, numeric);
+          e.h.reset(hBucket, ts, v, numeric);
+          e.mCur = e.m;
+          e.hCur = e.h;
+        } else {
+          if (ts > e.chunkLatestTs) {
+            e.chunkLatestTs = ts;
+            e.chunkLatestValue = v;
+          }
+          e.mCur = addToBuckets(e.m, e.mCur, mBucket, ts, v, numeric);
+          e.hCur = addToBuckets(e.h, e.hCur, hBucket, ts, v, numeric);
+        }
       }
     }
+    batch.flush();
 
     const ups1m = this.ups1m;
     const ups1h = this.ups1h;
@@ -737,31 +898,36 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
       }
       const o = upsLatest.next();
       lBuf[o] = id;
-      lBuf[o + 1] = e.latestTs;
-      lBuf[o + 2] = e.latestValue;
+      lBuf[o + 1] = e.chunkLatestTs;
+      lBuf[o + 2] = e.chunkLatestValue;
     }
     ups1m.flush();
     ups1h.flush();
     upsLatest.flush();
     touched.length = 0;
-
-    this.bInserted = inserted;
-    this.bDuplicates = duplicates;
-    this.bWrongKind = wrongKind;
-    this.bInvalid = invalid;
   }
 
   // ------------------------------------------------------------------------------- read
 
   async latest(factoryId: number, deviceId: number, parameters?: readonly string[]): Promise<LatestValue[]> {
     this.assertOpen();
-    if (parameters !== undefined && parameters.length === 0) return [];
-    const rows = (
-      parameters === undefined
-        ? this.selLatestAll.all(factoryId, deviceId)
-        : this.selLatestSome.all(factoryId, deviceId, JSON.stringify(parameters))
-    ) as Array<[string, string, number, DbValue]>;
-    return rows.map(([parameter, kind, ts, value]) => ({ parameter, ts, value: decode(kindCode(kind), value) }));
+    const byParam = this.cache.get(factoryId)?.get(deviceId);
+    if (byParam === undefined) return [];
+    const entries: SeriesEntry[] = [];
+    if (parameters === undefined) {
+      for (const e of byParam.values()) entries.push(e);
+    } else {
+      for (const p of new Set(parameters)) {
+        const e = byParam.get(p);
+        if (e !== undefined) entries.push(e);
+      }
+    }
+    const out: LatestValue[] = [];
+    for (const e of entries) {
+      if (e.latestTs >= 0) out.push({ parameter: e.parameter, ts: e.latestTs, value: decode(e.kind, e.latestValue) });
+    }
+    // Byte order of the UTF-16 code units, as SQLite's BINARY collation did for ASCII keys.
+    return out.sort((a, b) => (a.parameter < b.parameter ? -1 : a.parameter > b.parameter ? 1 : 0));
   }
 
   async range(
@@ -828,7 +994,8 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
       const end = Math.min(b + bucketMs, hi);
       const [min, max, sum, count] = agg.get(seriesId, start, end) as [number | null, number | null, number | null, number | null];
       if (!count) continue;
-      rows.push([b, min, max, sum, count, last.get(seriesId, start, end)] as RangeRow);
+      const [lastValue, lastTs] = last.get(seriesId, start, end) as [DbValue, number];
+      rows.push([b, min, max, sum, count, lastValue, lastTs]);
     }
     return rows;
   }
@@ -843,7 +1010,7 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     maxPoints: number,
   ): SeriesRange {
     const bucketMs = chooseBucketMs(from, to, maxPoints, r.width);
-    const e = this.find(factoryId, deviceId, parameter);
+    const e = this.lookup(factoryId, deviceId, parameter);
     if (e === undefined) return { resolution: r.name, bucketMs, buckets: [] };
     const stmts = this.rangeStmts[r.name];
     const numeric = e.kind === KIND_NUM;
@@ -852,6 +1019,11 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
       r.name !== 'raw' && bucketMs / r.width >= BUCKET_QUERY_MIN_ROWS
         ? this.rollupRangeByBucket(r.name, e.id, lo, to, bucketMs)
         : ((numeric ? stmts.num : stmts.text).all({ bucket: bucketMs, id: e.id, lo, hi: to }) as RangeRow[]);
+    // Values not compacted yet, over the same window the tables answered for (whole rollup
+    // buckets at a rollup resolution).
+    const hi = r.width === RAW_MS ? to : ceilTo(to, r.width);
+    if (e.pendTs.length > 0) mergeUncompacted(rows, e.pendTs, e.pendVal, lo, hi, bucketMs, numeric);
+    if (e.compTs !== null && e.compVal !== null) mergeUncompacted(rows, e.compTs, e.compVal, lo, hi, bucketMs, numeric);
     const buckets: SeriesBucket[] = new Array<SeriesBucket>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const [ts, min, max, sum, count, last] = rows[i] as RangeRow;
@@ -883,21 +1055,23 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
       }
     }).immediate();
 
-    const series = this.db.prepare('SELECT id, kind FROM series ORDER BY id').raw().all() as Array<[number, string]>;
+    // Compact first, so values written just before are aged out with the rest.
+    await this.compact();
+    const series = [...this.byId.values()].sort((a, b) => a.id - b.id);
     const report: RetentionReport = { rawDeleted: 0, oneMinuteDeleted: 0, oneHourDeleted: 0 };
     const chunk = this.db.transaction((start: number) => {
       const end = Math.min(series.length, start + RETENTION_CHUNK);
       for (let i = start; i < end; i++) {
-        const [id, kind] = series[i] as [number, string];
-        report.rawDeleted += (kind === 'num' ? this.delNum : this.delText).run(id, cutRaw).changes;
-        report.oneMinuteDeleted += this.del1m.run(id, cut1m - MINUTE_MS).changes;
-        report.oneHourDeleted += this.del1h.run(id, cut1h - HOUR_MS).changes;
+        const e = series[i] as SeriesEntry;
+        report.rawDeleted += (e.kind === KIND_NUM ? this.delNum : this.delText).run(e.id, cutRaw).changes;
+        report.oneMinuteDeleted += this.del1m.run(e.id, cut1m - MINUTE_MS).changes;
+        report.oneHourDeleted += this.del1h.run(e.id, cut1h - HOUR_MS).changes;
       }
     });
     for (let start = 0; start < series.length; start += RETENTION_CHUNK) {
       if (start > 0) {
         // Let the hot path in between chunks.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await nextTick();
         this.assertOpen();
       }
       chunk.immediate(start);
@@ -913,12 +1087,25 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   }
 
   stats(): SqliteSeriesStats {
-    return { series: this.seriesCount, ...this.counters };
+    return { series: this.byId.size, ...this.counters, uncompacted: this.uncompacted };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.compactTimer);
+    // Finish the running compaction, then compact the rest: the file alone holds everything
+    // (were this to fail, the log still holds it and the next open replays it).
+    try {
+      if (this.compaction !== null) await this.compaction;
+    } catch {
+      // abandonCompaction put its values back: compactSync below retries them.
+    }
+    try {
+      this.compactSync(false);
+    } catch (error) {
+      this.onCompactionError(error);
+    }
     // Stop the checkpointer first: the last connection to close checkpoints and removes the WAL.
     const checkpointer = this.checkpointer;
     this.checkpointer = undefined;
@@ -935,7 +1122,7 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   }
 }
 
-/** Opens (creating if needed) a SQLite series store. */
+/** Opens (creating if needed) a SQLite series store; replays and compacts a leftover ingest log. */
 export function openSqliteSeriesStore(options: SqliteSeriesStoreOptions): SqliteSeriesStore {
   return new SqliteSeriesStoreImpl(options);
 }
