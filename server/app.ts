@@ -120,7 +120,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     health.register('metadata', () => meta.ping());
 
     // Time series and live fan-out (embedded size: SQLite file, in-process bus).
-    const series = openSqliteSeriesStore({ file: layout.seriesFile, retention: { ...DEFAULT_RETENTION, rawMs: config.rawRetentionDays * 86_400_000 } });
+    const series = openSqliteSeriesStore({
+      file: layout.seriesFile,
+      retention: { ...DEFAULT_RETENTION, rawMs: config.rawRetentionDays * 86_400_000 },
+      // The values stay in the ingest log and in memory; the next compaction retries them.
+      onCompactionError: (error) => logger.error({ event: 'series.compaction_failed', err: error }, 'series compaction failed; retrying'),
+    });
     cleanup.push(() => series.close());
     health.register('series', () => series.ping());
     const retentionTimer = setInterval(() => {
