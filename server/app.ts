@@ -49,7 +49,7 @@ import type { ServerConfig } from './config.js';
 import { createSmtpMailer } from './notify/mailer.js';
 import { HealthChecks } from './observe/health.js';
 import { createLogger, type Logger } from './observe/logger.js';
-import { createIngestMetrics, createMetrics } from './observe/metrics.js';
+import { createIngestMetrics, createMetrics, registerSeriesStoreMetrics } from './observe/metrics.js';
 import { productVersion } from './observe/version.js';
 import { parseMetaTarget, redactUrl } from './store/meta/connect.js';
 import { openMetaStore, type MetaStore } from './store/meta/meta-store.js';
@@ -128,6 +128,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     });
     cleanup.push(() => series.close());
     health.register('series', () => series.ping());
+    registerSeriesStoreMetrics(metrics.registry, () => series.stats());
     const retentionTimer = setInterval(() => {
       series.applyRetention(clock()).catch((error: unknown) => logger.warn({ event: 'series.retention_failed', err: error }, 'retention failed'));
     }, 3_600_000);

@@ -2,7 +2,7 @@
  * Prometheus metrics, one registry per server instance (never the global default, so two
  * servers in one test process do not mix their counts).
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface ServerMetrics {
   registry: Registry;
@@ -64,4 +64,27 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       registers: [registry],
     }),
   };
+}
+
+/** What the series store reports about itself (read when the metrics are scraped). */
+export interface SeriesStoreGauges {
+  series: number;
+  uncompacted: number;
+  compactionFailures: number;
+}
+
+/** Series store state: a growing `uncompacted` means compaction is falling behind ingest. */
+export function registerSeriesStoreMetrics(registry: Registry, stats: () => SeriesStoreGauges): void {
+  const gauge = (name: string, help: string, pick: (s: SeriesStoreGauges) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(pick(stats()));
+      },
+    });
+  gauge('factoryops_series_count', 'Series (device parameters) in the series store', (s) => s.series);
+  gauge('factoryops_series_uncompacted_values', 'Values committed to the ingest log but not yet compacted into the per-series tables', (s) => s.uncompacted);
+  gauge('factoryops_series_compaction_failures', 'Failed series compactions since start (their values are retried)', (s) => s.compactionFailures);
 }

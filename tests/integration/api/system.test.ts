@@ -43,6 +43,8 @@ describe('health and metrics', () => {
     expect(res.text).not.toContain('12345');
     expect(res.text).toContain('# TYPE factoryops_login_failures_total counter');
     expect(res.text).toMatch(/^factoryops_process_/m);
+    expect(res.text).toMatch(/^factoryops_series_uncompacted_values \d+$/m);
+    expect(res.text).toMatch(/^factoryops_series_compaction_failures 0$/m);
   });
 
   it('tags every response with a request id and security headers', async () => {
