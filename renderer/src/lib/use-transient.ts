@@ -3,11 +3,15 @@
  * `paint` whenever the device's live values change, once a second (ages and staleness move
  * with time), and when the stream link goes up or down (values turn stale) — without React
  * re-rendering anything. `paint` writes text and classes into elements it holds by ref.
+ *
+ * With `target` (e.g. a table row), painting is skipped while that element is off screen and
+ * done at once when it comes into view, with the values of that moment.
  */
-import { useLayoutEffect, useRef } from 'react';
+import { useLayoutEffect, useRef, type RefObject } from 'react';
 import { clockStore } from '../stores/clock-store';
 import { linkStore } from '../stores/link-store';
 import { liveStore, type DeviceValues } from '../stores/live-store';
+import { observeVisibility } from './visibility';
 
 export interface PaintContext {
   values: DeviceValues | undefined;
@@ -16,14 +20,30 @@ export interface PaintContext {
   live: boolean;
 }
 
-export function useDeviceTransient(deviceId: number | null, paint: (ctx: PaintContext) => void): void {
+export function useDeviceTransient(deviceId: number | null, paint: (ctx: PaintContext) => void, target?: RefObject<Element | null>): void {
   const paintRef = useRef(paint);
   paintRef.current = paint;
   useLayoutEffect(() => {
     if (deviceId === null) return;
     let values = liveStore.getState().values[deviceId];
-    const run = () => paintRef.current({ values, now: clockStore.getState().now, live: linkStore.getState().state === 'open' });
+    let visible = true;
+    let missed = false;
+    const run = () => {
+      if (!visible) {
+        missed = true;
+        return;
+      }
+      missed = false;
+      paintRef.current({ values, now: clockStore.getState().now, live: linkStore.getState().state === 'open' });
+    };
     run();
+    const element = target?.current ?? null;
+    const offVisible = element
+      ? observeVisibility(element, (now) => {
+          visible = now;
+          if (now && missed) run();
+        })
+      : () => {};
     const offValues = liveStore.subscribe((s) => {
       const next = s.values[deviceId];
       if (next === values) return;
@@ -33,11 +53,12 @@ export function useDeviceTransient(deviceId: number | null, paint: (ctx: PaintCo
     const offClock = clockStore.subscribe(run);
     const offLink = linkStore.subscribe((s, prev) => s.state !== prev.state && run());
     return () => {
+      offVisible();
       offValues();
       offClock();
       offLink();
     };
-  }, [deviceId]);
+  }, [deviceId, target]);
 }
 
 /** Sets text only when it changed (DOM writes are the cost at 4 Hz × hundreds of cells). */

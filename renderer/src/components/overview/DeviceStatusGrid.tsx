@@ -1,7 +1,8 @@
 /**
  * Dense device status grid: name, state, last seen, key live values, open-alarm badge. Rows
  * render once; state, ages and values are painted by each row's transient subscription, so
- * hundreds of devices at 4 Hz cost DOM text writes only, never a React render.
+ * hundreds of devices at 4 Hz cost DOM text writes only, never a React render, and only for
+ * the rows on screen (the others catch up when scrolled into view).
  */
 import { HTMLTable, InputGroup, Switch } from '@blueprintjs/core';
 import { memo, useEffect, useMemo, useRef, useState } from 'react';
@@ -41,6 +42,7 @@ function summarizeAlarms(open: ReadonlyMap<number, StreamAlarm>): Map<number, De
 }
 
 const DeviceRow = memo(function DeviceRow({ device, parameters, alarm }: { device: Device; parameters: readonly Parameter[] | undefined; alarm: DeviceAlarmSummary | undefined }) {
+  const row = useRef<HTMLTableRowElement>(null);
   const stateCell = useRef<HTMLSpanElement>(null);
   const seenCell = useRef<HTMLTableCellElement>(null);
   const valueCells = useRef<Array<HTMLSpanElement | null>>([]);
@@ -66,10 +68,10 @@ const DeviceRow = memo(function DeviceRow({ device, parameters, alarm }: { devic
       setText(cell, v ? `${formatValue(v.value)}${p.unit ? ` ${p.unit}` : ''}` : '—');
       setClass(cell, 'fo-stale-value', !v || !live || now - v.ts > prefs.staleAfterSeconds * 1000);
     });
-  });
+  }, row);
 
   return (
-    <tr className="fo-click" onClick={() => navigate({ page: 'device', id: device.id })} data-testid={`device-row-${device.device_key}`}>
+    <tr ref={row} className="fo-click" onClick={() => navigate({ page: 'device', id: device.id })} data-testid={`device-row-${device.device_key}`}>
       <td className="fo-device-cell">
         <strong>{deviceLabel(device)}</strong> <span className="fo-dim fo-mono fo-device-key">{device.name ? device.device_key : ''}</span>
       </td>
