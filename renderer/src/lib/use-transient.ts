@@ -20,9 +20,15 @@ export interface PaintContext {
   live: boolean;
 }
 
-export function useDeviceTransient(deviceId: number | null, paint: (ctx: PaintContext) => void, target?: RefObject<Element | null>): void {
+/**
+ * Returns `repaint`, for when what `paint` writes into changed without the values changing
+ * (e.g. new cells rendered once a device's parameters arrived).
+ */
+export function useDeviceTransient(deviceId: number | null, paint: (ctx: PaintContext) => void, target?: RefObject<Element | null>): () => void {
   const paintRef = useRef(paint);
   paintRef.current = paint;
+  const runRef = useRef<() => void>(() => {});
+  const repaint = useRef(() => runRef.current()).current;
   useLayoutEffect(() => {
     if (deviceId === null) return;
     let values = liveStore.getState().values[deviceId];
@@ -36,6 +42,7 @@ export function useDeviceTransient(deviceId: number | null, paint: (ctx: PaintCo
       missed = false;
       paintRef.current({ values, now: clockStore.getState().now, live: linkStore.getState().state === 'open' });
     };
+    runRef.current = run;
     run();
     const element = target?.current ?? null;
     const offVisible = element
@@ -53,12 +60,14 @@ export function useDeviceTransient(deviceId: number | null, paint: (ctx: PaintCo
     const offClock = clockStore.subscribe(run);
     const offLink = linkStore.subscribe((s, prev) => s.state !== prev.state && run());
     return () => {
+      runRef.current = () => {};
       offVisible();
       offValues();
       offClock();
       offLink();
     };
   }, [deviceId, target]);
+  return repaint;
 }
 
 /** Sets text only when it changed (DOM writes are the cost at 4 Hz × hundreds of cells). */

@@ -5,7 +5,7 @@
  * the rows on screen (the others catch up when scrolled into view).
  */
 import { HTMLTable, InputGroup, Switch } from '@blueprintjs/core';
-import { memo, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { StreamAlarm } from '../../../../engine/contract/stream.js';
 import type { Device, Parameter } from '../../api/types';
 import { deviceLiveStatus, STATE_LABEL } from '../../lib/device-status';
@@ -48,7 +48,7 @@ const DeviceRow = memo(function DeviceRow({ device, parameters, alarm }: { devic
   const valueCells = useRef<Array<HTMLSpanElement | null>>([]);
   const keys = useMemo(() => keyParameters(parameters, KEY_VALUES), [parameters]);
 
-  useDeviceTransient(device.id, ({ values, now, live }) => {
+  const repaint = useDeviceTransient(device.id, ({ values, now, live }) => {
     const prefs = preferencesStore.getState();
     const status = deviceLiveStatus(device, liveStore.getState(), now, prefs.offlineAfterSeconds * 1000);
     const el = stateCell.current;
@@ -69,6 +69,8 @@ const DeviceRow = memo(function DeviceRow({ device, parameters, alarm }: { devic
       setClass(cell, 'fo-stale-value', !v || !live || now - v.ts > prefs.staleAfterSeconds * 1000);
     });
   }, row);
+  // The value cells of newly fetched key parameters are filled at once, not at the next tick.
+  useLayoutEffect(repaint, [keys, repaint]);
 
   return (
     <tr ref={row} className="fo-click" onClick={() => navigate({ page: 'device', id: device.id })} data-testid={`device-row-${device.device_key}`}>
