@@ -61,6 +61,22 @@ export type PayloadResult =
 export type ParameterDataType = 'float' | 'int' | 'string' | 'bool';
 
 /**
+ * Keys that passed isParameterKey. Devices send the same few keys in every message, so a set
+ * lookup replaces the regular expression on the hot path (~2 % of the ingest CPU). Bounded:
+ * emptied when full, so a device inventing keys cannot grow it.
+ */
+const goodKeys = new Set<string>();
+const GOOD_KEYS_MAX = 50_000;
+
+function isKnownGoodKey(key: string): boolean {
+  if (goodKeys.has(key)) return true;
+  if (!isParameterKey(key)) return false;
+  if (goodKeys.size >= GOOD_KEYS_MAX) goodKeys.clear();
+  goodKeys.add(key);
+  return true;
+}
+
+/**
  * Parses and validates one telemetry message.
  *
  * @param text       the payload, already decoded from UTF-8
@@ -124,7 +140,7 @@ export function parseTelemetryPayload(
   const metrics: TelemetryMetric[] = [];
   for (let i = 0; i < count; i++) {
     const key = keys[i] as string;
-    if (key.length > limits.maxKeyLength || !isParameterKey(key)) {
+    if (key.length > limits.maxKeyLength || !isKnownGoodKey(key)) {
       return fail(
         'INVALID_METRIC_KEY',
         `metric key ${quoteForMessage(key)} is not allowed: 1-${limits.maxKeyLength} characters of ` +

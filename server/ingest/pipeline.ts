@@ -68,6 +68,7 @@ export class IngestPipeline {
   private readonly lastSeen = new Map<number, { factoryId: number; at: number }>();
   private readonly lastSeenTimer: NodeJS.Timeout;
   private readonly listeners = new Set<(batch: CommittedBatch) => void>();
+  private readonly messageCounters = new Map<string, ReturnType<IngestMetrics['messages']['labels']>>();
   private closed = false;
 
   constructor(
@@ -126,10 +127,20 @@ export class IngestPipeline {
       if (mayDrop && this.pendingValues < this.options.releaseEarlyBelowValues) onDurable();
       else this.batch.callbacks.push(onDurable);
     }
-    this.metrics.messages.inc({ source });
+    this.countMessage(source);
     if (points.length >= this.options.maxBatchValues) this.flushSoon(0);
     else this.flushSoon(this.options.flushIntervalMs);
     return true;
+  }
+
+  /** A labelled child per source: inc({ source }) hashes the labels on every message. */
+  private countMessage(source: string): void {
+    let counter = this.messageCounters.get(source);
+    if (counter === undefined) {
+      counter = this.metrics.messages.labels({ source });
+      this.messageCounters.set(source, counter);
+    }
+    counter.inc();
   }
 
   /** Commits whatever is pending now; resolves when it (and earlier batches) are durable. */

@@ -407,7 +407,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   // Server modules load only here, so the load generator process stays light.
   const { startTestServer, TestClock } = await import('../helpers/test-server.js');
-  const { createDevice, sumMetric } = await import('../helpers/ingest.js');
+  const { createDevice, sumMetric, waitFor } = await import('../helpers/ingest.js');
 
   /** The server on the real clock (timestamps, staleness and token expiry as in production). */
   class WallClock extends TestClock {
@@ -525,6 +525,9 @@ async function main(): Promise<void> {
         }
         await server.running.series.write(points);
       }
+      // Thirty days of history are long compacted in a running server: measure the query on
+      // the per-series tables, not on a just-written backlog (range() merges that too, in JS).
+      await waitFor(async () => sumMetric(await metricsText(), 'factoryops_series_uncompacted_values') === 0, 'history compacted', 120_000);
       const loadSeconds = (performance.now() - loadStarted) / 1000;
       const query = new URLSearchParams({ parameter: 'flow', start: new Date(from).toISOString(), end: new Date(to).toISOString(), max_points: String(HISTORY_POINTS) });
       const path = `/api/v1/devices/${historyDevice.id}/kpis/history?${query.toString()}`;
@@ -598,7 +601,7 @@ async function main(): Promise<void> {
         {
           what: `history ${HISTORY_DAYS} d @ 1 Hz → ${HISTORY_POINTS} pts (median)`,
           figure: `${fmt(historyMedian, 1)} ms`,
-          compared: `${fmt(total)} values; ${historyData.points.length} points, ${historyData.interval} from ${historyData.resolution}; load ${fmt(total / loadSeconds)} values/s`,
+          compared: `${fmt(total)} values; ${historyData.points.length} points, ${historyData.interval} from ${historyData.resolution}; load + compaction ${fmt(total / loadSeconds)} values/s`,
           target: `≤ ${TARGETS.historyMs} ms`,
           verdict: verdict(historyMedian <= TARGETS.historyMs),
         },
