@@ -1,13 +1,14 @@
 /**
  * Background WAL checkpointer for the SQLite series store.
  *
- * Why: with the (series_id, ts) layout every batch dirties roughly one page per series it
- * touches, so the WAL grows by megabytes per batch. A checkpoint copies those pages into the
- * database file and fsyncs it; done by the writer (SQLite's autocheckpoint runs inside the
- * COMMIT that crosses the threshold) it stalls the event loop, and therefore the hot path, for
- * 100–250 ms at a time on a slow disk. Measured on the 2-core dev VM (noisy shared disk),
- * 2–3 M values in batches of 2 000, alternating runs: 56–87 k values/s with inline checkpoints
- * vs 77–118 k values/s with this worker, and fewer write() calls over 30 ms.
+ * Why: each compaction dirties roughly one page per series per table (raw, rollups, latest),
+ * so the WAL grows by tens of megabytes a second under heavy ingest (before the ingest log,
+ * every commit did that). A checkpoint copies those pages into the database file and fsyncs
+ * it; done by the writer (SQLite's autocheckpoint runs inside the COMMIT that crosses the
+ * threshold) it stalls the event loop, and therefore the hot path, for 100–250 ms at a time on
+ * a slow disk. Measured with the earlier per-commit layout on the 2-core dev VM (noisy shared
+ * disk), 2–3 M values in batches of 2 000, alternating runs: 56–87 k values/s with inline
+ * checkpoints vs 77–118 k values/s with this worker, and fewer write() calls over 30 ms.
  *
  * How: a worker thread opens its own connection to the same file and runs
  * `PRAGMA wal_checkpoint(PASSIVE)` every `intervalMs`. PASSIVE never blocks the writer nor
