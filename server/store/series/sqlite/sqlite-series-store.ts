@@ -189,7 +189,7 @@ function decode(kind: KindCode, v: DbValue): SeriesValue {
   return kind === KIND_BOOL ? v !== 0 : v;
 }
 
-function indexOfTs(ts: readonly number[] | null, t: number): boolean {
+function containsTs(ts: readonly number[] | null, t: number): boolean {
   if (ts === null) return false;
   // Newest first: a redelivered value is usually recent.
   for (let i = ts.length - 1; i >= 0; i--) if (ts[i] === t) return true;
@@ -623,7 +623,7 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
 
   /** Is (series, ts) already stored: uncompacted, being compacted, or in the raw table? */
   private isStored(e: SeriesEntry, ts: number): boolean {
-    if (indexOfTs(e.pendTs, ts) || indexOfTs(e.compTs, ts)) return true;
+    if (containsTs(e.pendTs, ts) || containsTs(e.compTs, ts)) return true;
     return (e.kind === KIND_NUM ? this.hasNum : this.hasText).get(e.id, ts) !== undefined;
   }
 
@@ -782,14 +782,17 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     this.counters.compactionFailures++;
   }
 
-  private async compactAsync(): Promise<void> {
+  /**
+   * One compaction, a chunk per step: the async driver lets the event loop run between
+   * steps, the sync one (open, close) does not.
+   */
+  private *compactionSteps(careful: boolean): Generator<void, void, void> {
     const { entries, upTo } = this.beginCompaction();
     let i = 0;
     try {
       while (i < entries.length) {
-        i = this.compactChunk(entries, i, false);
-        // Let the hot path in between chunks.
-        if (i < entries.length) await nextTick();
+        i = this.compactChunk(entries, i, careful);
+        if (i < entries.length) yield;
       }
       this.endCompaction(upTo);
     } catch (err) {
@@ -798,17 +801,16 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     }
   }
 
+  private async compactAsync(): Promise<void> {
+    const steps = this.compactionSteps(false);
+    // Let the hot path in between chunks.
+    while (steps.next().done !== true) await nextTick();
+  }
+
   /** Compacts everything now, without yielding (open and close). */
   private compactSync(careful: boolean): void {
-    const { entries, upTo } = this.beginCompaction();
-    let i = 0;
-    try {
-      while (i < entries.length) i = this.compactChunk(entries, i, careful);
-      this.endCompaction(upTo);
-    } catch (err) {
-      this.abandonCompaction(entries, i);
-      throw err;
-    }
+    const steps = this.compactionSteps(careful);
+    while (steps.next().done !== true);
   }
 
   /**
