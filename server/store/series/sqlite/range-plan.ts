@@ -62,38 +62,48 @@ export function validateRange(from: unknown, to: unknown, maxPoints: unknown): v
 }
 
 /**
- * Adds values not yet compacted into the tables (parallel arrays `ts`/`values`) to the rows
- * read from them. Only values with lo <= ts < hi count; `rows` stays sorted by bucket start.
- * Values that open a bucket the tables did not have are rare (the newest second of a series),
- * so the rows are re-sorted only then.
+ * Aggregates values into the output buckets of a range: rows read from the tables first, then
+ * values decoded from raw chunks and values not yet compacted. Only lo <= ts < hi counts. Values
+ * mostly arrive in bucket order, so the bucket of the previous value is tried before the map.
  */
-export function mergeUncompacted(
-  rows: RangeRow[],
-  ts: readonly number[],
-  values: readonly DbValue[],
-  lo: number,
-  hi: number,
-  bucketMs: number,
-  numeric: boolean,
-): void {
-  let byBucket: Map<number, RangeRow> | null = null;
-  let added = false;
-  for (let i = 0; i < ts.length; i++) {
-    const t = ts[i] as number;
-    if (t < lo || t >= hi) continue;
-    const v = values[i] as DbValue;
-    const b = t - (t % bucketMs);
-    if (byBucket === null) byBucket = new Map(rows.map((r) => [r[0], r]));
-    const row = byBucket.get(b);
-    if (row === undefined) {
-      const n = numeric ? (v as number) : null;
-      const fresh: RangeRow = [b, n, n, n, 1, v, t];
-      byBucket.set(b, fresh);
-      rows.push(fresh);
-      added = true;
-      continue;
+export class RangeAcc {
+  private byBucket: Map<number, RangeRow> | null = null;
+  private current: RangeRow | null = null;
+  private unsorted = false;
+
+  constructor(
+    /** Rows sorted by bucket start (from SQL), extended in place. */
+    readonly rows: RangeRow[],
+    private readonly lo: number,
+    private readonly hi: number,
+    private readonly bucketMs: number,
+    private readonly numeric: boolean,
+  ) {}
+
+  addAll(ts: ArrayLike<number>, values: ArrayLike<DbValue>): void {
+    for (let i = 0; i < ts.length; i++) this.add(ts[i] as number, values[i] as DbValue);
+  }
+
+  add(t: number, v: DbValue): void {
+    if (t < this.lo || t >= this.hi) return;
+    const b = t - (t % this.bucketMs);
+    let row = this.current;
+    if (row === null || row[0] !== b) {
+      if (this.byBucket === null) this.byBucket = new Map(this.rows.map((r) => [r[0], r]));
+      row = this.byBucket.get(b) ?? null;
+      if (row === null) {
+        const n = this.numeric ? (v as number) : null;
+        const fresh: RangeRow = [b, n, n, n, 1, v, t];
+        const rows = this.rows;
+        if (rows.length > 0 && (rows[rows.length - 1] as RangeRow)[0] > b) this.unsorted = true;
+        rows.push(fresh);
+        this.byBucket.set(b, fresh);
+        this.current = fresh;
+        return;
+      }
+      this.current = row;
     }
-    if (numeric) {
+    if (this.numeric) {
       const n = v as number;
       if (row[1] === null || n < row[1]) row[1] = n;
       if (row[2] === null || n > row[2]) row[2] = n;
@@ -105,5 +115,13 @@ export function mergeUncompacted(
       row[6] = t;
     }
   }
-  if (added) rows.sort((a, b) => a[0] - b[0]);
+
+  /** The rows, sorted by bucket start. */
+  finish(): RangeRow[] {
+    if (this.unsorted) {
+      this.rows.sort((a, b) => a[0] - b[0]);
+      this.unsorted = false;
+    }
+    return this.rows;
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * The on-disk layout of the SQLite SeriesStore. Private to this adapter (DESIGN.md §3): nothing
- * outside server/store/series/sqlite may read these tables, so the layout can change (e.g. to
- * per-series compressed chunks) without callers changing.
+ * outside server/store/series/sqlite may read these tables, so the layout can change (as it did
+ * in version 3, to chunks of raw values) without callers changing.
  *
  * Column types: `value` and `last` columns are declared WITHOUT a type on purpose. A column with
  * no declared type has no affinity, so SQLite stores what it is given: REAL for numbers, TEXT for
@@ -14,8 +14,14 @@ export const RAW_MS = 1;
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 
-/** 2 added ingest_log; a version 1 file is upgraded in place (the table is created). */
-export const SCHEMA_VERSION = 2;
+/**
+ * 2 added ingest_log; 3 replaced the per-value raw_num table with raw_chunk. Older files are
+ * upgraded in place when opened (see the store's migrate()).
+ */
+export const SCHEMA_VERSION = 3;
+
+/** Version 2's numeric raw table: read once by the upgrade to version 3, then dropped. */
+export const V2_RAW_NUM_TABLE = 'raw_num';
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS series (
@@ -27,13 +33,18 @@ CREATE TABLE IF NOT EXISTS series (
   UNIQUE (factory_id, device_id, parameter)
 );
 
--- Numeric samples. Keyed (series, ts): one value per series per millisecond.
-CREATE TABLE IF NOT EXISTS raw_num (
+-- Numeric samples as chunks (raw-chunk.ts): a run of one series' values inside one aligned
+-- hour, sorted by ts; n float64 values then n uint32 offsets from start_ts. A rowid table: rows
+-- are appended in rowid order and large ones overflow into their own pages.
+CREATE TABLE IF NOT EXISTS raw_chunk (
+  id        INTEGER PRIMARY KEY,
   series_id INTEGER NOT NULL,
-  ts        INTEGER NOT NULL,
-  value     REAL    NOT NULL,
-  PRIMARY KEY (series_id, ts)
-) WITHOUT ROWID;
+  start_ts  INTEGER NOT NULL,
+  end_ts    INTEGER NOT NULL,
+  n         INTEGER NOT NULL,
+  data      BLOB    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS raw_chunk_series ON raw_chunk (series_id, start_ts, end_ts);
 
 -- String and boolean samples (last-value series): TEXT for 'str', INTEGER 0/1 for 'bool'.
 CREATE TABLE IF NOT EXISTS raw_text (

@@ -2,8 +2,9 @@
  * SQLite adapter of the SeriesStore port (DESIGN.md §3, §4).
  *
  * Layout (see schema.ts, private to this folder): a series dictionary, an append-only ingest
- * log, raw numeric values in a WITHOUT ROWID table keyed (series_id, ts), string/boolean
- * values in their own raw table, 1-minute and 1-hour rollups and a latest-value table.
+ * log, raw numeric values as per-series chunks (one row per run of a series' values inside an
+ * hour: raw-chunk.ts), string/boolean values in a per-value raw table, 1-minute and 1-hour
+ * rollups and a latest-value table.
  *
  * Two steps, so that a commit never waits for the per-series layout:
  * - write() validates the batch, creates new series, and commits ONE ingest_log row holding
@@ -11,11 +12,13 @@
  *   kept in memory per series ("uncompacted") and the newest value per series is updated in
  *   memory. When write() resolves the batch is durable and visible to latest() and range().
  * - Compaction (every 2 s, sooner when much is waiting) moves the uncompacted values into
- *   the raw tables and rollups in small transactions (a few thousand values each) with the
- *   event loop free in between, then deletes the log rows it covered. One compaction dirties
- *   about one page per series per table however many commits it covers; committing each
- *   batch into the per-series tables dirtied that much per commit and stalled the event loop
- *   for up to 600 ms (bench: `npx tsx tests/bench/series-store.bench.ts`).
+ *   the raw tables and rollups in small transactions (a few hundred series each) with the
+ *   event loop free in between, then deletes the log rows it covered. Per series it writes
+ *   one raw chunk, one or two rollup rows per resolution and the latest value, however many
+ *   values the series got: about one page per series per table. Committing each batch into
+ *   the per-series tables dirtied that much per commit and stalled the event loop for up to
+ *   600 ms; one row per raw value made compaction ~45 % of the server's CPU at full load
+ *   (bench: `npx tsx tests/bench/series-store.bench.ts`).
  * range() merges the uncompacted values of its series into what it reads from the tables.
  * On open, log rows still present (a crash, a kill -9) are replayed and compacted before the
  * store is used; values already in the raw tables are skipped, so nothing counts twice.
@@ -50,7 +53,8 @@
  *   whose bucket starts in [floor(from / w) * w, to): whole rollup buckets, so the answer covers
  *   values in [floor(from / w) * w, ceil(to / w) * w). At raw resolution it covers [from, to).
  *   Each rollup bucket falls in exactly one output bucket (bucketMs is a multiple of w).
- * - Retention. applyRetention(now) deletes raw values with ts < now - rawMs, and rollup rows
+ * - Retention. applyRetention(now) deletes raw values with ts < now - rawMs (a chunk holding
+ *   values on both sides of the cutoff is rewritten without the older ones), and rollup rows
  *   whose whole bucket lies before the cutoff (bucket_ts + w <= now - retention). The series
  *   dictionary and the latest-value table are kept (they are current state, not history).
  *   The cutoff applied to each resolution is recorded (the "horizon"); range() answers from a
@@ -82,8 +86,19 @@ import { addToBuckets, BucketAcc, type DbValue } from './bucket-acc.js';
 import { startCheckpointer } from './checkpointer.js';
 import type { Checkpointer } from './checkpointer.js';
 import { decodeLogRow, LogRowBuilder } from './ingest-log.js';
-import { ceilTo, chooseBucketMs, mergeUncompacted, RESOLUTIONS, validateRange, type RangeRow, type ResolutionSpec } from './range-plan.js';
-import { HOUR_MS, MINUTE_MS, RAW_MS, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+import { ceilTo, chooseBucketMs, RangeAcc, RESOLUTIONS, validateRange, type RangeRow, type ResolutionSpec } from './range-plan.js';
+import {
+  ascendingOrder,
+  CHUNK_GROW_BELOW,
+  CHUNK_MAX_VALUES,
+  chunkHasTs,
+  chunkHour,
+  decodeChunk,
+  dropBefore,
+  encodeChunk,
+  pieceEnd,
+} from './raw-chunk.js';
+import { HOUR_MS, MINUTE_MS, RAW_MS, SCHEMA_SQL, SCHEMA_VERSION, V2_RAW_NUM_TABLE } from './schema.js';
 
 export { chooseBucketMs, MAX_POINTS_LIMIT } from './range-plan.js';
 
@@ -128,8 +143,12 @@ const COMPACT_INTERVAL_MS = 2_000;
 const COMPACT_AT_VALUES = 1_000_000;
 /** write() waits for compaction above this many uncompacted values (memory bound, ~50 MB). */
 const MAX_UNCOMPACTED = 3_000_000;
-/** Values per compaction transaction: small enough that the event loop is never held long. */
-const COMPACT_CHUNK_VALUES = 2_000;
+/**
+ * A compaction transaction takes series until it holds this many values or this many series:
+ * small enough that the event loop is never held long (the cost is mostly per series now).
+ */
+const COMPACT_TX_VALUES = 50_000;
+const COMPACT_TX_SERIES = 500;
 
 export interface SqliteSeriesStats {
   /** Series known to the dictionary. */
@@ -196,6 +215,14 @@ function containsTs(ts: readonly number[] | null, t: number): boolean {
   return false;
 }
 
+/** The newest raw chunk a compaction wrote for a series, which the next one may extend. */
+interface OpenChunk {
+  id: number;
+  startTs: number;
+  endTs: number;
+  n: number;
+}
+
 /** One series: its identity, newest value, uncompacted values and compaction accumulators. */
 class SeriesEntry {
   /** Newest ts stored for the series (-1: none yet) and its value. */
@@ -209,6 +236,8 @@ class SeriesEntry {
   compVal: DbValue[] | null = null;
   /** In the store's list of series with uncompacted values. */
   dirty = false;
+  /** Its newest raw chunk while that is small (numeric series; forgotten on restart). */
+  openChunk: OpenChunk | null = null;
 
   // What a write() changed, so a failed batch can be undone in memory.
   writeEpoch = 0;
@@ -268,18 +297,13 @@ function rollupUpsert(db: Database.Database, table: string): BatchedUpsert {
 
 // `ts - ts % ?` rather than `(ts / ?) * ?`: better-sqlite3 binds JS numbers as REAL, which would
 // make `/` a float division; `%` always works on integers. All ts are >= 0.
-function rawRangeSql(table: string, numeric: boolean): string {
-  const agg = numeric
-    ? 'min(value) AS mn, max(value) AS mx, sum(value) AS sm'
-    : 'NULL AS mn, NULL AS mx, NULL AS sm';
-  return `SELECT g.b, g.mn, g.mx, g.sm, g.cnt, r.value, g.lts
-    FROM (SELECT ts - ts % :bucket AS b, ${agg}, count(*) AS cnt, max(ts) AS lts
-          FROM ${table}
+const RAW_TEXT_RANGE_SQL = `SELECT g.b, NULL, NULL, NULL, g.cnt, r.value, g.lts
+    FROM (SELECT ts - ts % :bucket AS b, count(*) AS cnt, max(ts) AS lts
+          FROM raw_text
           WHERE series_id = :id AND ts >= :lo AND ts < :hi
           GROUP BY b) AS g
-    JOIN ${table} AS r ON r.series_id = :id AND r.ts = g.lts
+    JOIN raw_text AS r ON r.series_id = :id AND r.ts = g.lts
     ORDER BY g.b`;
-}
 
 /** Rollup rows per output bucket from which range() aggregates bucket by bucket (rollupRangeByBucket). */
 const BUCKET_QUERY_MIN_ROWS = 8;
@@ -338,11 +362,15 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   private compactEpoch = 0;
   private readonly touched: SeriesEntry[] = [];
 
-  private readonly insNum: Stmt;
   private readonly insText: Stmt;
-  private readonly insNumBatch: BatchedUpsert;
-  private readonly hasNum: Stmt;
   private readonly hasText: Stmt;
+  private readonly insChunk: Stmt;
+  /** The data of an open chunk, if it is still what the entry remembers. */
+  private readonly openChunkData: Stmt;
+  private readonly extendChunk: Stmt;
+  /** Chunks that may hold a ts (dedup lookups), and chunks overlapping a range. */
+  private readonly chunksAt: Stmt;
+  private readonly chunksIn: Stmt;
   private readonly insLog: Stmt;
   private readonly delLog: Stmt;
   private readonly ups1m: BatchedUpsert;
@@ -350,10 +378,13 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   private readonly upsLatest: BatchedUpsert;
   private readonly insSeries: Stmt;
   private readonly selSeries: Stmt;
-  private readonly rangeStmts: Record<SeriesResolution, { num: Stmt; text: Stmt }>;
+  /** Range aggregates: raw text values, and rollups (numeric and text alike). */
+  private readonly rangeStmts: Record<SeriesResolution, Stmt>;
   /** Per-bucket aggregate and last value of a rollup table (see rollupRangeByBucket). */
   private readonly bucketStmts: Record<'1m' | '1h', { agg: Stmt; last: Stmt }>;
-  private readonly delNum: Stmt;
+  private readonly delChunks: Stmt;
+  private readonly straddlingChunks: Stmt;
+  private readonly rewriteChunk: Stmt;
   private readonly delText: Stmt;
   private readonly del1m: Stmt;
   private readonly del1h: Stmt;
@@ -390,11 +421,18 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
       db.exec(SCHEMA_SQL);
       this.checkVersion();
 
-      this.insNum = db.prepare('INSERT INTO raw_num (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
       this.insText = db.prepare('INSERT INTO raw_text (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
-      this.insNumBatch = new BatchedUpsert(db, 'INSERT INTO raw_num (series_id, ts, value)', 3, 'ON CONFLICT DO NOTHING');
-      this.hasNum = db.prepare('SELECT 1 FROM raw_num WHERE series_id = ? AND ts = ?').pluck();
       this.hasText = db.prepare('SELECT 1 FROM raw_text WHERE series_id = ? AND ts = ?').pluck();
+      this.insChunk = db.prepare('INSERT INTO raw_chunk (series_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)');
+      this.openChunkData = db
+        .prepare('SELECT data FROM raw_chunk WHERE id = ? AND series_id = ? AND start_ts = ? AND end_ts = ? AND n = ?')
+        .pluck();
+      this.extendChunk = db.prepare('UPDATE raw_chunk SET end_ts = ?, n = ?, data = ? WHERE id = ?');
+      // A chunk stays inside its hour: chunks holding ts t start in [hour(t), t].
+      this.chunksAt = db.prepare('SELECT start_ts, n, data FROM raw_chunk WHERE series_id = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ?').raw();
+      this.chunksIn = db
+        .prepare('SELECT start_ts, n, data FROM raw_chunk WHERE series_id = ? AND start_ts >= ? AND start_ts < ? AND end_ts >= ? ORDER BY start_ts')
+        .raw();
       this.insLog = db.prepare('INSERT INTO ingest_log (nums, texts) VALUES (?, ?)');
       this.delLog = db.prepare('DELETE FROM ingest_log WHERE seq <= ?');
       this.ups1m = rollupUpsert(db, 'rollup_1m');
@@ -417,16 +455,21 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
       const range1m = db.prepare(rollupRangeSql('rollup_1m', MINUTE_MS)).raw();
       const range1h = db.prepare(rollupRangeSql('rollup_1h', HOUR_MS)).raw();
       this.rangeStmts = {
-        raw: { num: db.prepare(rawRangeSql('raw_num', true)).raw(), text: db.prepare(rawRangeSql('raw_text', false)).raw() },
-        '1m': { num: range1m, text: range1m },
-        '1h': { num: range1h, text: range1h },
+        // Numeric raw values are decoded from chunks (see query()).
+        raw: db.prepare(RAW_TEXT_RANGE_SQL).raw(),
+        '1m': range1m,
+        '1h': range1h,
       };
       const bucketStmts = (table: string) => ({
         agg: db.prepare(`SELECT min(min), max(max), sum(sum), sum(count) FROM ${table} WHERE series_id = ? AND bucket_ts >= ? AND bucket_ts < ?`).raw(),
         last: db.prepare(`SELECT last, last_ts FROM ${table} WHERE series_id = ? AND bucket_ts >= ? AND bucket_ts < ? ORDER BY bucket_ts DESC LIMIT 1`).raw(),
       });
       this.bucketStmts = { '1m': bucketStmts('rollup_1m'), '1h': bucketStmts('rollup_1h') };
-      this.delNum = db.prepare('DELETE FROM raw_num WHERE series_id = ? AND ts < ?');
+      this.delChunks = db.prepare('DELETE FROM raw_chunk WHERE series_id = ? AND start_ts < ? AND end_ts < ? RETURNING n').pluck();
+      this.straddlingChunks = db
+        .prepare('SELECT id, start_ts, n, data FROM raw_chunk WHERE series_id = ? AND start_ts >= ? AND start_ts < ? AND end_ts >= ?')
+        .raw();
+      this.rewriteChunk = db.prepare('UPDATE raw_chunk SET start_ts = ?, n = ?, data = ? WHERE id = ?');
       this.delText = db.prepare('DELETE FROM raw_text WHERE series_id = ? AND ts < ?');
       this.del1m = db.prepare('DELETE FROM rollup_1m WHERE series_id = ? AND bucket_ts <= ?');
       this.del1h = db.prepare('DELETE FROM rollup_1h WHERE series_id = ? AND bucket_ts <= ?');
@@ -464,12 +507,47 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
 
   private checkVersion(): void {
     const row = this.db.prepare("SELECT value FROM series_meta WHERE key = 'schema_version'").pluck().get();
-    if (row === undefined || Number(row) === 1) {
-      // New file, or version 1 (no ingest_log): SCHEMA_SQL has just created what was missing.
-      this.setVersion(SCHEMA_VERSION);
-    } else if (Number(row) !== SCHEMA_VERSION) {
+    const version = row === undefined ? null : Number(row);
+    if (version === SCHEMA_VERSION) return;
+    if (version !== null && version !== 1 && version !== 2) {
       throw new Error(`series store: database schema version ${String(row)} is not the supported ${SCHEMA_VERSION}`);
     }
+    // New file, or version 1 (no ingest_log) / 2 (per-value raw_num): SCHEMA_SQL has just
+    // created what was missing; raw_num's values move into chunks.
+    this.db.transaction(() => {
+      this.migrateRawNum();
+      this.setVersion(SCHEMA_VERSION);
+    }).immediate();
+  }
+
+  /**
+   * Version 2 → 3: the per-value raw_num rows become chunks (one per series per hour, at most
+   * CHUNK_MAX_VALUES each), then the table is dropped. Read a page at a time: a series may
+   * hold months of values.
+   */
+  private migrateRawNum(): void {
+    const exists = this.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").pluck().get(V2_RAW_NUM_TABLE);
+    if (exists === undefined) return;
+    const ids = this.db.prepare(`SELECT DISTINCT series_id FROM ${V2_RAW_NUM_TABLE}`).pluck().all() as number[];
+    const page = this.db.prepare(`SELECT ts, value FROM ${V2_RAW_NUM_TABLE} WHERE series_id = ? AND ts > ? ORDER BY ts LIMIT ${CHUNK_MAX_VALUES}`).raw();
+    const insert = this.db.prepare('INSERT INTO raw_chunk (series_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)');
+    for (const id of ids) {
+      let after = -1;
+      for (;;) {
+        const rows = page.all(id, after) as Array<[number, number]>;
+        if (rows.length === 0) break;
+        const ts = rows.map((r) => r[0]);
+        const values = rows.map((r) => r[1]);
+        for (let p = 0; p < ts.length; ) {
+          const q = pieceEnd(ts, null, p, ts.length);
+          const start = ts[p] as number;
+          insert.run(id, start, ts[q - 1] as number, q - p, encodeChunk(start, ts, values, null, p, q));
+          p = q;
+        }
+        after = ts[ts.length - 1] as number;
+      }
+    }
+    this.db.exec(`DROP TABLE ${V2_RAW_NUM_TABLE}`);
   }
 
   private setVersion(version: number): void {
@@ -621,10 +699,17 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     if (this.uncompacted >= COMPACT_AT_VALUES) this.compactInBackground();
   }
 
-  /** Is (series, ts) already stored: uncompacted, being compacted, or in the raw table? */
+  /** Is (series, ts) already stored: uncompacted, being compacted, or in the raw tables? */
   private isStored(e: SeriesEntry, ts: number): boolean {
     if (containsTs(e.pendTs, ts) || containsTs(e.compTs, ts)) return true;
-    return (e.kind === KIND_NUM ? this.hasNum : this.hasText).get(e.id, ts) !== undefined;
+    return this.isInTables(e, ts);
+  }
+
+  private isInTables(e: SeriesEntry, ts: number): boolean {
+    if (e.kind !== KIND_NUM) return this.hasText.get(e.id, ts) !== undefined;
+    const chunks = this.chunksAt.all(e.id, chunkHour(ts), ts, ts) as Array<[number, number, Uint8Array]>;
+    for (const [startTs, n, data] of chunks) if (chunkHasTs(startTs, n, data, ts)) return true;
+    return false;
   }
 
   private writeInTx(points: readonly SeriesPoint[], epoch: number): void {
@@ -745,11 +830,11 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     return { entries, upTo: this.lastLogSeq };
   }
 
-  /** Commits the entries from `i` on until a chunk is full; returns where the next chunk starts. */
+  /** Commits the entries from `i` on until a transaction is full; returns where the next one starts. */
   private compactChunk(entries: readonly SeriesEntry[], i: number, careful: boolean): number {
     let j = i;
     let n = 0;
-    while (j < entries.length && n < COMPACT_CHUNK_VALUES) n += ((entries[j++] as SeriesEntry).compTs as number[]).length;
+    while (j < entries.length && n < COMPACT_TX_VALUES && j - i < COMPACT_TX_SERIES) n += ((entries[j++] as SeriesEntry).compTs as number[]).length;
     this.compactTx.immediate(entries, i, j, careful);
     for (let k = i; k < j; k++) {
       const e = entries[k] as SeriesEntry;
@@ -771,6 +856,7 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   private abandonCompaction(entries: readonly SeriesEntry[], i: number): void {
     for (let k = i; k < entries.length; k++) {
       const e = entries[k] as SeriesEntry;
+      e.openChunk = null;
       if (e.compTs !== null && e.compVal !== null) {
         e.pendTs = e.compTs.concat(e.pendTs);
         e.pendVal = e.compVal.concat(e.pendVal);
@@ -815,37 +901,38 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
 
   /**
    * Moves the `comp` values of entries[from, to) into the raw tables and upserts their rollups
-   * and latest values. `careful` (log replay) inserts value by value and aggregates only rows
-   * actually inserted, because some may be stored already; otherwise write() has ruled out
-   * duplicates and raw values go in 64 to a statement.
+   * and latest values. `careful` (log replay) first drops the values already stored, because
+   * some may be; otherwise write() has ruled out duplicates.
    */
   private compactInTx(entries: readonly SeriesEntry[], from: number, to: number, careful: boolean): void {
     const epoch = ++this.compactEpoch;
     const touched = this.touched;
     touched.length = 0;
-    const insNum = this.insNum;
     const insText = this.insText;
-    const batch = this.insNumBatch;
-    const bBuf = batch.buf;
-    batch.reset();
 
     for (let k = from; k < to; k++) {
       const e = entries[k] as SeriesEntry;
-      const tsArr = e.compTs as number[];
-      const valArr = e.compVal as DbValue[];
+      let tsArr = e.compTs as number[];
+      let valArr = e.compVal as DbValue[];
       const numeric = e.kind === KIND_NUM;
       const id = e.id;
+      if (careful && numeric) {
+        const keptTs: number[] = [];
+        const keptVal: DbValue[] = [];
+        for (let i = 0; i < tsArr.length; i++) {
+          if (this.isInTables(e, tsArr[i] as number)) continue;
+          keptTs.push(tsArr[i] as number);
+          keptVal.push(valArr[i] as DbValue);
+        }
+        tsArr = keptTs;
+        valArr = keptVal;
+      }
+      if (numeric && tsArr.length > 0) this.storeChunks(e, tsArr, valArr as number[]);
       for (let i = 0; i < tsArr.length; i++) {
         const ts = tsArr[i] as number;
         const v = valArr[i] as DbValue;
-        if (careful || !numeric) {
-          if ((numeric ? insNum : insText).run(id, ts, v).changes === 0) continue;
-        } else {
-          const o = batch.next();
-          bBuf[o] = id;
-          bBuf[o + 1] = ts;
-          bBuf[o + 2] = v;
-        }
+        // Text values go in one by one (rare); a replayed one may be stored already.
+        if (!numeric && insText.run(id, ts, v).changes === 0) continue;
         const mBucket = ts - (ts % MINUTE_MS);
         const hBucket = ts - (ts % HOUR_MS);
         if (e.epoch !== epoch) {
@@ -867,7 +954,6 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
         }
       }
     }
-    batch.flush();
 
     const ups1m = this.ups1m;
     const ups1h = this.ups1h;
@@ -912,6 +998,37 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     ups1h.flush();
     upsLatest.flush();
     touched.length = 0;
+  }
+
+  /**
+   * Writes a numeric series' compacted values as raw chunks: pieces inside one hour (at most
+   * CHUNK_MAX_VALUES each), a piece appended to the series' open chunk when that is small, in
+   * the same hour and older than the whole piece.
+   */
+  private storeChunks(e: SeriesEntry, ts: readonly number[], values: readonly number[]): void {
+    const order = ascendingOrder(ts);
+    const at = (p: number) => ts[order === null ? p : (order[p] as number)] as number;
+    for (let p = 0; p < ts.length; ) {
+      const q = pieceEnd(ts, order, p, ts.length);
+      const first = at(p);
+      const last = at(q - 1);
+      const open = e.openChunk;
+      e.openChunk = null;
+      if (open !== null && open.n + (q - p) <= CHUNK_MAX_VALUES && first > open.endTs && chunkHour(first) === chunkHour(open.startTs)) {
+        // Still the row it remembers? (A rolled-back compaction or retention may have changed it.)
+        const data = this.openChunkData.get(open.id, e.id, open.startTs, open.endTs, open.n) as Uint8Array | undefined;
+        if (data !== undefined) {
+          const n = open.n + (q - p);
+          this.extendChunk.run(last, n, encodeChunk(open.startTs, ts, values, order, p, q, { n: open.n, data }), open.id);
+          if (n < CHUNK_GROW_BELOW) e.openChunk = { id: open.id, startTs: open.startTs, endTs: last, n };
+          p = q;
+          continue;
+        }
+      }
+      const id = Number(this.insChunk.run(e.id, first, last, q - p, encodeChunk(first, ts, values, order, p, q)).lastInsertRowid);
+      if (q - p < CHUNK_GROW_BELOW) e.openChunk = { id, startTs: first, endTs: last, n: q - p };
+      p = q;
+    }
   }
 
   // ------------------------------------------------------------------------------- read
@@ -1019,18 +1136,29 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     const bucketMs = chooseBucketMs(from, to, maxPoints, r.width);
     const e = this.lookup(factoryId, deviceId, parameter);
     if (e === undefined) return { resolution: r.name, bucketMs, buckets: [] };
-    const stmts = this.rangeStmts[r.name];
     const numeric = e.kind === KIND_NUM;
     const lo = from - (from % r.width);
-    const rows =
-      r.name !== 'raw' && bucketMs / r.width >= BUCKET_QUERY_MIN_ROWS
-        ? this.rollupRangeByBucket(r.name, e.id, lo, to, bucketMs)
-        : ((numeric ? stmts.num : stmts.text).all({ bucket: bucketMs, id: e.id, lo, hi: to }) as RangeRow[]);
-    // Values not compacted yet, over the same window the tables answered for (whole rollup
+    // Values not compacted yet count over the same window the tables answer for (whole rollup
     // buckets at a rollup resolution).
     const hi = r.width === RAW_MS ? to : ceilTo(to, r.width);
-    if (e.pendTs.length > 0) mergeUncompacted(rows, e.pendTs, e.pendVal, lo, hi, bucketMs, numeric);
-    if (e.compTs !== null && e.compVal !== null) mergeUncompacted(rows, e.compTs, e.compVal, lo, hi, bucketMs, numeric);
+    let acc: RangeAcc;
+    if (r.name === 'raw' && numeric) {
+      acc = new RangeAcc([], lo, hi, bucketMs, true);
+      const chunks = this.chunksIn.all(e.id, chunkHour(lo), hi, lo) as Array<[number, number, Uint8Array]>;
+      for (const [startTs, n, data] of chunks) {
+        const chunk = decodeChunk(startTs, n, data);
+        acc.addAll(chunk.ts, chunk.values);
+      }
+    } else {
+      const rows =
+        r.name !== 'raw' && bucketMs / r.width >= BUCKET_QUERY_MIN_ROWS
+          ? this.rollupRangeByBucket(r.name, e.id, lo, to, bucketMs)
+          : (this.rangeStmts[r.name].all({ bucket: bucketMs, id: e.id, lo, hi: to }) as RangeRow[]);
+      acc = new RangeAcc(rows, lo, hi, bucketMs, numeric);
+    }
+    if (e.pendTs.length > 0) acc.addAll(e.pendTs, e.pendVal);
+    if (e.compTs !== null && e.compVal !== null) acc.addAll(e.compTs, e.compVal);
+    const rows = acc.finish();
     const buckets: SeriesBucket[] = new Array<SeriesBucket>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const [ts, min, max, sum, count, last] = rows[i] as RangeRow;
@@ -1070,7 +1198,7 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
       const end = Math.min(series.length, start + RETENTION_CHUNK);
       for (let i = start; i < end; i++) {
         const e = series[i] as SeriesEntry;
-        report.rawDeleted += (e.kind === KIND_NUM ? this.delNum : this.delText).run(e.id, cutRaw).changes;
+        report.rawDeleted += e.kind === KIND_NUM ? this.deleteRawChunks(e, cutRaw) : this.delText.run(e.id, cutRaw).changes;
         report.oneMinuteDeleted += this.del1m.run(e.id, cut1m - MINUTE_MS).changes;
         report.oneHourDeleted += this.del1h.run(e.id, cut1h - HOUR_MS).changes;
       }
@@ -1084,6 +1212,21 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
       chunk.immediate(start);
     }
     return report;
+  }
+
+  /** Deletes a numeric series' raw values before `cut`; returns how many. */
+  private deleteRawChunks(e: SeriesEntry, cut: number): number {
+    let deleted = 0;
+    for (const n of this.delChunks.all(e.id, cut, cut) as number[]) deleted += n;
+    // Chunks holding values on both sides of the cutoff (all within cut's hour) lose the older ones.
+    const straddling = this.straddlingChunks.all(e.id, chunkHour(cut), cut, cut) as Array<[number, number, number, Uint8Array]>;
+    for (const [id, startTs, n, data] of straddling) {
+      const kept = dropBefore(startTs, n, data, cut);
+      if (kept === null) continue; // cannot happen: end_ts >= cut
+      this.rewriteChunk.run(kept.startTs, kept.n, kept.data, id);
+      deleted += n - kept.n;
+    }
+    return deleted;
   }
 
   // ------------------------------------------------------------------------------- misc
