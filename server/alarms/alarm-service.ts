@@ -460,10 +460,10 @@ export class AlarmService implements AlarmActions, AlarmHealthReader {
       for (; j < points.length; j++) {
         const p = points[j] as (typeof points)[number];
         if (p.deviceId !== first.deviceId || p.ts !== first.ts) break;
-        if (this.latest.record(p.factoryId, p.deviceId, p.parameter, p.ts, p.value)) changed.push(p.parameter);
+        if (this.latest.record(p.factoryId, p.deviceId, p.parameter, p.ts, p.value) && fr) changed.push(p.parameter);
       }
       i = j;
-      if (!fr || changed.length === 0) continue;
+      if (!fr || changed.length === 0 || fr.byParameter.size === 0) continue;
       if (!fr.activeDevices.has(first.deviceId)) fr.activeDevices.add(first.deviceId);
       const touched = new Set<CachedRule>();
       for (const parameter of changed) for (const entry of fr.byParameter.get(parameter) ?? []) touched.add(entry);

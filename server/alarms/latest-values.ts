@@ -54,8 +54,14 @@ export class LatestValues {
       prune(samples, windowMs);
     }
     const current = device.latest.get(parameter);
-    if (current !== undefined && current.ts > ts) return false;
-    device.latest.set(parameter, { value, ts });
+    if (current === undefined) {
+      device.latest.set(parameter, { value, ts });
+      return true;
+    }
+    if (current.ts > ts) return false;
+    // In place: every committed value passes here (snapshot() copies what it hands out).
+    current.value = value;
+    current.ts = ts;
     return true;
   }
 

@@ -258,8 +258,8 @@ export class StreamHub {
           c.pending.set(event.deviceId, values);
         }
         for (const s of event.samples) {
-          const current = values.get(s.key);
-          if (!current || current.ts <= s.ts) values.set(s.key, { ts: s.ts, value: s.value });
+          const current = values.get(s.parameter);
+          if (!current || current.ts <= s.ts) values.set(s.parameter, { ts: s.ts, value: s.value });
         }
       } else {
         this.send(c.socket, { type: 'device_status', device_id: event.deviceId, status: event.status, last_seen: event.lastSeen });

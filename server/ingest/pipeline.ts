@@ -198,19 +198,25 @@ export class IngestPipeline {
 
   private afterCommit(points: readonly SeriesPoint[]): void {
     const byDevice = new Map<number, { factoryId: number; lastTs: number; samples: LiveSample[] }>();
+    let entry: { factoryId: number; lastTs: number; samples: LiveSample[] } | undefined;
+    let entryDevice = NaN;
     for (const p of points) {
-      let entry = byDevice.get(p.deviceId);
+      // Points come a message at a time: usually the previous point's device.
+      if (p.deviceId !== entryDevice) {
+        entryDevice = p.deviceId;
+        entry = byDevice.get(p.deviceId);
+      }
       if (!entry) {
         entry = { factoryId: p.factoryId, lastTs: p.ts, samples: [] };
         byDevice.set(p.deviceId, entry);
       }
       if (p.ts > entry.lastTs) entry.lastTs = p.ts;
-      entry.samples.push({ key: p.parameter, ts: p.ts, value: p.value });
+      entry.samples.push(p);
     }
-    for (const [deviceId, entry] of byDevice) {
+    for (const [deviceId, device] of byDevice) {
       const seen = this.lastSeen.get(deviceId);
-      if (!seen || seen.at < entry.lastTs) this.lastSeen.set(deviceId, { factoryId: entry.factoryId, at: entry.lastTs });
-      this.bus.publish({ type: 'samples', factoryId: entry.factoryId, deviceId, samples: entry.samples });
+      if (!seen || seen.at < device.lastTs) this.lastSeen.set(deviceId, { factoryId: device.factoryId, at: device.lastTs });
+      this.bus.publish({ type: 'samples', factoryId: device.factoryId, deviceId, samples: device.samples });
     }
     if (this.listeners.size > 0) {
       const batch: CommittedBatch = { points, devices: byDevice };

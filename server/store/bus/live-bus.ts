@@ -7,8 +7,12 @@
 import type { AlarmDelta } from '../../alarms/ports.js';
 import type { SeriesValue } from '../series/series-store.js';
 
+/**
+ * One stored value. The ingest pipeline publishes its SeriesPoints as they are (same fields,
+ * plus the ids the event carries anyway): no second object per value on the hot path.
+ */
 export interface LiveSample {
-  key: string;
+  parameter: string;
   ts: number;
   value: SeriesValue;
 }

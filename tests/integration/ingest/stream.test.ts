@@ -445,7 +445,7 @@ describe('live stream: slow clients', () => {
       await waitUntil('subscribed', () => socket.sent.some((m) => m.type === 'subscribed'));
       const samples = () => socket.sent.filter((m): m is Samples => m.type === 'samples');
       const publish = (value: number) =>
-        bus.publish({ type: 'samples', factoryId: server.factory.id, deviceId: device.id, samples: [{ key: 'level', ts: 1_000 + value, value }] });
+        bus.publish({ type: 'samples', factoryId: server.factory.id, deviceId: device.id, samples: [{ parameter: 'level', ts: 1_000 + value, value }] });
 
       publish(1);
       await waitUntil('the first push', () => samples().length === 1);

@@ -147,8 +147,8 @@ const MAX_UNCOMPACTED = 3_000_000;
  * A compaction transaction takes series until it holds this many values or this many series:
  * small enough that the event loop is never held long (the cost is mostly per series now).
  */
-const COMPACT_TX_VALUES = 50_000;
-const COMPACT_TX_SERIES = 500;
+const COMPACT_TX_VALUES = 10_000;
+const COMPACT_TX_SERIES = 250;
 
 export interface SqliteSeriesStats {
   /** Series known to the dictionary. */
@@ -719,6 +719,9 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     let duplicates = 0;
     let wrongKind = 0;
     let invalid = 0;
+    let lastFactory = NaN;
+    let lastDevice = NaN;
+    let byParam: Map<string, SeriesEntry> | undefined;
 
     for (let i = 0; i < points.length; i++) {
       const p = points[i] as SeriesPoint;
@@ -747,7 +750,13 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
         invalid++;
         continue;
       }
-      let e = this.lookup(p.factoryId, p.deviceId, p.parameter);
+      // Points come a message at a time: the device's map is usually the previous point's.
+      if (p.deviceId !== lastDevice || p.factoryId !== lastFactory) {
+        lastFactory = p.factoryId;
+        lastDevice = p.deviceId;
+        byParam = this.cache.get(lastFactory)?.get(lastDevice);
+      }
+      let e = byParam?.get(p.parameter);
       if (e === undefined) {
         const created = this.createSeries(p.factoryId, p.deviceId, p.parameter, kind);
         if (created === null) {
@@ -755,6 +764,7 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
           continue;
         }
         e = created;
+        byParam = this.cache.get(lastFactory)?.get(lastDevice);
       }
       if (e.kind !== kind) {
         wrongKind++;
