@@ -15,6 +15,8 @@
  *   client (the publish time rides in a metric), p50/p99;
  * - history: 30 days of 1 Hz for one parameter (2.6 M values) reduced to 2000 points through
  *   GET /devices/:id/kpis/history, median of 10 calls;
+ * - the same two throughput runs with SeriesStore.write() replaced by a counter: what the rest of
+ *   the server allows, i.e. an upper bound, and the store's cost per message;
  * - the server's RSS (this process; the load generator is separate).
  *
  * Environment: BENCH_DEVICES, BENCH_METRICS, BENCH_MEASURE_MS, BENCH_WINDOW change the load;
@@ -484,6 +486,25 @@ async function main(): Promise<void> {
       const qos1 = await profiled(PROFILE_DIR, 'qos1', () => measureThroughput(load, 1, count));
       await drain();
 
+      // The same server with SeriesStore.write() replaced by a counter: what everything but
+      // the store (broker, validation, pipeline, alarms, live bus) allows. An upper bound for
+      // the rows above, and the store's share of the cost per message.
+      console.log('server with the store switched off: QoS 0, QoS 1 …');
+      const store = server.running.series;
+      const realWrite = store.write.bind(store);
+      let discarded = 0;
+      store.write = async (points) => {
+        discarded += points.length;
+      };
+      const countDiscarded = async () => ({ messages: discarded / METRICS, values: discarded });
+      let noStore: { qos0: Throughput; qos1: Throughput };
+      try {
+        noStore = { qos0: await measureThroughput(load, 0, countDiscarded), qos1: await measureThroughput(load, 1, countDiscarded) };
+        await server.running.pipeline.flush();
+      } finally {
+        store.write = realWrite;
+      }
+
       // Latency at half the QoS 1 maximum, with a WebSocket client subscribed to every device.
       const halfRate = Math.max(DEVICES, Math.round(qos1.messagesPerSecond / 2));
       console.log(`server: latency at ${fmt(halfRate)} messages/s (QoS 1) …`);
@@ -548,6 +569,8 @@ async function main(): Promise<void> {
 
       const MB = 1024 * 1024;
       const share = (a: number, b: number) => (b > 0 ? a / b : 0);
+      /** Main-thread time per message the store adds: 1/rate with it minus 1/rate without. */
+      const storeMicros = (withStore: number, without: number) => (withStore > 0 && without > 0 ? 1e6 / withStore - 1e6 / without : 0);
       const rows: Row[] = [
         {
           what: 'QoS 0 values stored /s',
@@ -576,6 +599,16 @@ async function main(): Promise<void> {
           compared: `Aedes ${fmt(base.qos1.messagesPerSecond)} msg/s (${fmt(share(qos1.messagesPerSecond, base.qos1.messagesPerSecond) * 100)} %)`,
           target: '≥ 50 % of Aedes',
           verdict: verdict(share(qos1.messagesPerSecond, base.qos1.messagesPerSecond) >= TARGETS.baselineShare),
+        },
+        {
+          what: 'messages /s with the store switched off',
+          figure: `${fmt(noStore.qos0.messagesPerSecond)} / ${fmt(noStore.qos1.messagesPerSecond)}`,
+          compared:
+            `QoS 0 / QoS 1: ${fmt(share(noStore.qos0.messagesPerSecond, base.qos0.messagesPerSecond) * 100)} / ` +
+            `${fmt(share(noStore.qos1.messagesPerSecond, base.qos1.messagesPerSecond) * 100)} % of Aedes; the store costs ` +
+            `${fmt(storeMicros(qos1.messagesPerSecond, noStore.qos1.messagesPerSecond), 1)} µs per QoS 1 message`,
+          target: 'upper bound',
+          verdict: '',
         },
         {
           what: 'publish → stored (PUBACK) p50 / p99',

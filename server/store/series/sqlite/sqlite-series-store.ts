@@ -705,6 +705,25 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     return this.isInTables(e, ts);
   }
 
+  /**
+   * The ts already in a numeric series' chunks between the oldest and newest of `ts` (log
+   * replay: one read per series, not one lookup per value).
+   */
+  private chunkTsBetween(e: SeriesEntry, ts: readonly number[]): Set<number> {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const t of ts) {
+      if (t < lo) lo = t;
+      if (t > hi) hi = t;
+    }
+    const stored = new Set<number>();
+    if (ts.length === 0) return stored;
+    for (const [startTs, n, data] of this.chunksIn.all(e.id, chunkHour(lo), hi + 1, lo) as Array<[number, number, Uint8Array]>) {
+      for (const t of decodeChunk(startTs, n, data).ts) if (t >= lo && t <= hi) stored.add(t);
+    }
+    return stored;
+  }
+
   private isInTables(e: SeriesEntry, ts: number): boolean {
     if (e.kind !== KIND_NUM) return this.hasText.get(e.id, ts) !== undefined;
     const chunks = this.chunksAt.all(e.id, chunkHour(ts), ts, ts) as Array<[number, number, Uint8Array]>;
@@ -927,10 +946,11 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
       const numeric = e.kind === KIND_NUM;
       const id = e.id;
       if (careful && numeric) {
+        const stored = this.chunkTsBetween(e, tsArr);
         const keptTs: number[] = [];
         const keptVal: DbValue[] = [];
         for (let i = 0; i < tsArr.length; i++) {
-          if (this.isInTables(e, tsArr[i] as number)) continue;
+          if (stored.has(tsArr[i] as number)) continue;
           keptTs.push(tsArr[i] as number);
           keptVal.push(valArr[i] as DbValue);
         }
