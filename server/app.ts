@@ -186,6 +186,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         tlsPort: config.mqttsPort,
         tls: { cert: certificate.cert, key: certificate.key },
         allowAnonymous: config.allowAnonymous,
+        maxBacklogBytes: config.mqttMaxBacklogBytes,
         logger,
         clock,
         handlers: ingest.brokerHandlers(),

@@ -42,6 +42,8 @@ export interface ServerConfig {
   /** External broker: client id; stable across restarts so the broker keeps the session's QoS 1 queue. */
   mqttClientId: string | null;
   allowAnonymous: boolean;
+  /** Embedded broker: a subscriber with more unread bytes than this is disconnected. */
+  mqttMaxBacklogBytes: number;
   /** Live pushes per second per WebSocket client. */
   streamRateHz: number;
   /** Silence after which a device counts as offline, ms. */
@@ -88,6 +90,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { flag: 'mqtt-share-group', env: 'FACTORYOPS_MQTT_SHARE_GROUP', type: 'string', default: 'factoryops', help: 'external broker: $share group the server nodes split telemetry in' },
   { flag: 'mqtt-client-id', env: 'FACTORYOPS_MQTT_CLIENT_ID', type: 'string', help: 'external broker: client id (default factoryops-{hostname}; give each node on one host its own)' },
   { flag: 'allow-anonymous', env: 'FACTORYOPS_ALLOW_ANONYMOUS', type: 'boolean', help: 'let MQTT clients connect without credentials (trusted networks only)' },
+  { flag: 'mqtt-max-backlog-bytes', env: 'FACTORYOPS_MQTT_MAX_BACKLOG_BYTES', type: 'string', default: '8388608', help: 'embedded broker: disconnect a subscriber that leaves more than this many bytes unread' },
   { flag: 'stream-rate', env: 'FACTORYOPS_STREAM_RATE', type: 'string', default: '4', help: 'live value pushes per second per WebSocket client (1-20)' },
   { flag: 'offline-after', env: 'FACTORYOPS_OFFLINE_AFTER', type: 'string', default: '600', help: 'seconds of silence after which a device is offline' },
   { flag: 'raw-retention-days', env: 'FACTORYOPS_RAW_RETENTION_DAYS', type: 'string', default: '90', help: 'days raw values are kept (rollups are kept longer)' },
@@ -217,6 +220,7 @@ export function resolveServeConfig(argv: readonly string[], env: NodeJS.ProcessE
     mqttShareGroup: mqttName(pick('mqtt-share-group'), '--mqtt-share-group'),
     mqttClientId: pick('mqtt-client-id') === '' ? null : mqttName(pick('mqtt-client-id'), '--mqtt-client-id'),
     allowAnonymous: bool('allow-anonymous'),
+    mqttMaxBacklogBytes: within(positiveInt(pick('mqtt-max-backlog-bytes'), '--mqtt-max-backlog-bytes'), 65_536, 1024 * 1024 * 1024, '--mqtt-max-backlog-bytes'),
     streamRateHz: within(positiveInt(pick('stream-rate'), '--stream-rate'), 1, 20, '--stream-rate'),
     offlineAfterMs: positiveInt(pick('offline-after'), '--offline-after') * 1000,
     rawRetentionDays: positiveInt(pick('raw-retention-days'), '--raw-retention-days'),

@@ -41,7 +41,13 @@ export interface EmbeddedBrokerOptions {
   tlsPort?: number | null;
   /** PEM certificate and key for the TLS listener (the site certificate). */
   tls?: { cert: string; key: string };
+  /** A subscriber with more unread bytes queued than this is disconnected (default 8 MiB). */
+  maxBacklogBytes?: number;
 }
+
+export const DEFAULT_MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
+/** How often connections are checked for an unread backlog. */
+const BACKLOG_CHECK_MS = 1_000;
 
 export interface EmbeddedBroker {
   port: number;
@@ -68,7 +74,27 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const clients = new Set<Client>();
   const complaints = new RateLimitedLog(10_000, options.clock);
   // createBroker() also runs listen(), which sets up persistence; a bare constructor does not.
-  const aedes = await Aedes.createBroker({ drainTimeout: 30_000, maxClientsIdLength: 256, heartbeatInterval: 60_000 });
+  // concurrency 0: Aedes's default (100) lets 100 deliveries waiting on one subscriber's full
+  // socket hold up every other publish (and their PUBACKs) until that socket drains or the
+  // drain timeout closes it, then drains the queue recursively, one stack frame set per queued
+  // message (a stack overflow at a few thousand: mcollina/mqemitter#204). Unlimited, a stalled
+  // subscriber only grows its own socket buffer, and the backlog check below sheds it.
+  const aedes = await Aedes.createBroker({ concurrency: 0, drainTimeout: 30_000, maxClientsIdLength: 256, heartbeatInterval: 60_000 });
+  const maxBacklogBytes = options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES;
+  const backlogTimer = setInterval(() => {
+    for (const client of clients) {
+      const backlog = (client.conn as { writableLength?: number } | undefined)?.writableLength ?? 0;
+      if (backlog <= maxBacklogBytes) continue;
+      handlers.refused('slow_subscriber');
+      const session = sessions.get(client);
+      complaints.maybe(`backlog/${client.id}`, (suppressed) =>
+        logger.warn({ event: 'mqtt.slow_subscriber', clientId: client.id, factoryId: session?.factory.id, deviceKey: session?.deviceKey, backlogBytes: backlog, suppressed }, 'subscriber is not reading; disconnecting it'),
+      );
+      clients.delete(client);
+      client.close();
+    }
+  }, BACKLOG_CHECK_MS);
+  backlogTimer.unref();
 
   aedes.authenticate = (client, username, password, callback) => {
     if (username === undefined && options.allowAnonymous) {
@@ -201,6 +227,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   } catch (error) {
     // Stop what started and the broker's timers too, or a failed start keeps the process alive.
     await Promise.all(listening.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
+    clearInterval(backlogTimer);
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     throw error;
   }
@@ -227,6 +254,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     },
     close: () =>
       new Promise<void>((resolve) => {
+        clearInterval(backlogTimer);
         for (const client of clients) client.close();
         aedes.close(() => {
           let open = listening.length;
