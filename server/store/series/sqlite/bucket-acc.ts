@@ -17,6 +17,9 @@ export class BucketAcc {
   lastTs = 0;
   /** Another bucket of the same series in the same chunk (a chunk crossing a boundary). */
   next: BucketAcc | null = null;
+  /** On the head of a chain: its last bucket and the newest bucket start in it. */
+  tail: BucketAcc = this;
+  maxBucket = 0;
 
   reset(bucket: number, ts: number, v: DbValue, numeric: boolean): void {
     this.bucket = bucket;
@@ -31,6 +34,8 @@ export class BucketAcc {
     this.last = v;
     this.lastTs = ts;
     this.next = null;
+    this.tail = this;
+    this.maxBucket = bucket;
   }
 
   add(ts: number, v: DbValue, numeric: boolean): void {
@@ -57,6 +62,16 @@ export function addToBuckets(head: BucketAcc, cur: BucketAcc, bucket: number, ts
     cur.add(ts, v, numeric);
     return cur;
   }
+  // Newer than every bucket of the chain (time-ordered data): append without walking it, or a
+  // long backlog (a month of one series in one compaction) costs buckets² steps.
+  if (bucket > head.maxBucket) {
+    const n = new BucketAcc();
+    n.reset(bucket, ts, v, numeric);
+    head.tail.next = n;
+    head.tail = n;
+    head.maxBucket = bucket;
+    return n;
+  }
   let b: BucketAcc = head;
   for (;;) {
     if (b.bucket === bucket) {
@@ -69,5 +84,6 @@ export function addToBuckets(head: BucketAcc, cur: BucketAcc, bucket: number, ts
   const n = new BucketAcc();
   n.reset(bucket, ts, v, numeric);
   b.next = n;
+  head.tail = n;
   return n;
 }
