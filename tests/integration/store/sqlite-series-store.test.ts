@@ -406,6 +406,46 @@ describe('sqlite series store specifics', () => {
     expect(store.stats()).toMatchObject({ inserted: 630, duplicates: 630 });
   });
 
+  it('compacts a backlog of one series in slices, each its own transaction, exactly even when one fails', async () => {
+    const failures: unknown[] = [];
+    const store = open({ compactIntervalMs: 3_600_000, onCompactionError: (e) => failures.push(e) });
+    const start = T0 - 2 * DAY;
+    const samples: Array<{ ts: number; value: number }> = [];
+    const batch: SeriesPoint[] = [];
+    for (let i = 0; i < 35_000; i++) {
+      const s = { ts: start + i * 1_000, value: (i * 7919) % 1000 };
+      samples.push(s);
+      batch.push(p('backlog', s.ts, s.value));
+    }
+    batch.push(p('other', T0 - 1, 1), p('other', T0, 2));
+    await store.write(batch);
+    const spy = new Database(file);
+    try {
+      // The third slice (values 20,000..29,999) fails.
+      const third = start + 20_000 * 1_000;
+      spy.exec(`CREATE TRIGGER boom BEFORE INSERT ON raw_chunk WHEN NEW.start_ts >= ${third} BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+      await expect(store.compact()).rejects.toThrow(/injected failure/);
+      expect(spy.prepare('SELECT sum(n) FROM raw_chunk').pluck().get()).toBe(20_000);
+      expect(store.stats().uncompacted).toBe(15_002);
+      const from = start - HOUR;
+      const to = start + 35_000 * 1_000;
+      for (const maxPoints of [100_000, 500]) {
+        expectMatchesReference(await store.range(1, 1, 'backlog', from, to, maxPoints), samples, from, to);
+      }
+      spy.exec('DROP TRIGGER boom');
+      await store.compact();
+      expect(store.stats()).toMatchObject({ uncompacted: 0, inserted: 35_002, compactionFailures: 1 });
+      expect(spy.prepare('SELECT sum(n) FROM raw_chunk').pluck().get()).toBe(35_002);
+      expect(spy.prepare('SELECT sum(count) FROM rollup_1m').pluck().get()).toBe(35_002);
+      for (const resolution of ['raw', '1m', '1h'] as const) {
+        expectMatchesReference(await store.rangeAt(resolution, 1, 1, 'backlog', from, to, 700), samples, from, to);
+      }
+    } finally {
+      spy.close();
+    }
+    expect(failures).toEqual([]);
+  });
+
   it('retention cuts through a chunk exactly', async () => {
     const store = open({ retention: { rawMs: DAY } });
     const now = T0;

@@ -80,8 +80,9 @@ export class RangeAcc {
     private readonly numeric: boolean,
   ) {}
 
-  addAll(ts: ArrayLike<number>, values: ArrayLike<DbValue>): void {
-    for (let i = 0; i < ts.length; i++) this.add(ts[i] as number, values[i] as DbValue);
+  /** Adds (ts[i], values[i]) for i from `from` on. */
+  addAll(ts: ArrayLike<number>, values: ArrayLike<DbValue>, from = 0): void {
+    for (let i = from; i < ts.length; i++) this.add(ts[i] as number, values[i] as DbValue);
   }
 
   add(t: number, v: DbValue): void {
