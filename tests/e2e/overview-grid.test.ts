@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDevice, type CreatedDevice } from '../helpers/ingest.js';
 import { startTestServer, TestClock, type TestServer } from '../helpers/test-server.js';
-import { launchChromium, openPage, snap, type WatchedPage } from './support/browser.js';
+import { launchChromium, openPage, snap, snapIfFailed, type WatchedPage } from './support/browser.js';
 import { ensureUiBuilt } from './support/ui-build.js';
 
 /** The browser and the server must agree on "now" (values turn stale by age). */
@@ -49,9 +49,7 @@ beforeAll(async () => {
   page = watched.page;
 }, 120_000);
 
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && page) await snap(page, `failed-grid-${context.task.name.replace(/\W+/g, '-').slice(0, 50)}`).catch(() => {});
-});
+afterEach(async (context) => snapIfFailed(context, page, 'grid'));
 
 afterAll(async () => {
   await watched?.context.close().catch(() => {});

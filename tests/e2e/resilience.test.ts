@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectAs, createDevice, telemetry, telemetryTopicOf, type CreatedDevice } from '../helpers/ingest.js';
 import { freePort, startTestServer, TestClock, type TestServer } from '../helpers/test-server.js';
-import { launchChromium, openPage, snap, type WatchedPage } from './support/browser.js';
+import { launchChromium, openPage, snap, snapIfFailed, type WatchedPage } from './support/browser.js';
 import { ensureUiBuilt } from './support/ui-build.js';
 
 class WallClock extends TestClock {
@@ -57,9 +57,7 @@ beforeAll(async () => {
   page = watched.page;
 }, 120_000);
 
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && page) await snap(page, `failed-resilience-${context.task.name.replace(/\W+/g, '-').slice(0, 50)}`).catch(() => {});
-});
+afterEach(async (context) => snapIfFailed(context, page, 'resilience'));
 
 afterAll(async () => {
   await watched?.context.close().catch(() => {});

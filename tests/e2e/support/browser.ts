@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { TestContext } from 'vitest';
 import { REPO_ROOT } from './ui-build.js';
 
 export const CHROMIUM = process.env.FACTORYOPS_CHROMIUM ?? '/usr/bin/chromium';
@@ -53,4 +54,10 @@ export async function snap(page: Page, name: string): Promise<string> {
   const path = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path, fullPage: false });
   return path;
+}
+
+/** In an afterEach: a screenshot of `page` named after the test when it failed (tests/artifacts/failed-<prefix>-<test>.png). */
+export async function snapIfFailed(context: TestContext, page: Page | undefined, prefix: string): Promise<void> {
+  if (context.task.result?.state !== 'fail' || !page) return;
+  await snap(page, `failed-${prefix}-${context.task.name.replace(/\W+/g, '-').slice(0, 50)}`).catch(() => {});
 }

@@ -370,8 +370,7 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   /** The data of an open chunk, if it is still what the entry remembers. */
   private readonly openChunkData: Stmt;
   private readonly extendChunk: Stmt;
-  /** Chunks that may hold a ts (dedup lookups), and chunks overlapping a range. */
-  private readonly chunksAt: Stmt;
+  /** Chunks holding values in a range (see chunksOverlapping). */
   private readonly chunksIn: Stmt;
   private readonly insLog: Stmt;
   private readonly delLog: Stmt;
@@ -385,7 +384,6 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   /** Per-bucket aggregate and last value of a rollup table (see rollupRangeByBucket). */
   private readonly bucketStmts: Record<'1m' | '1h', { agg: Stmt; last: Stmt }>;
   private readonly delChunks: Stmt;
-  private readonly straddlingChunks: Stmt;
   private readonly rewriteChunk: Stmt;
   private readonly delText: Stmt;
   private readonly del1m: Stmt;
@@ -421,7 +419,6 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
       // A larger WAL lets repeated writes of a page coalesce before they are checkpointed.
       db.pragma(`wal_autocheckpoint = ${background ? SAFETY_AUTOCHECKPOINT_PAGES : INLINE_AUTOCHECKPOINT_PAGES}`);
       db.exec(SCHEMA_SQL);
-      this.checkVersion();
 
       this.insText = db.prepare('INSERT INTO raw_text (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
       this.hasText = db.prepare('SELECT 1 FROM raw_text WHERE series_id = ? AND ts = ?').pluck();
@@ -430,10 +427,8 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
         .prepare('SELECT data FROM raw_chunk WHERE id = ? AND series_id = ? AND start_ts = ? AND end_ts = ? AND n = ?')
         .pluck();
       this.extendChunk = db.prepare('UPDATE raw_chunk SET end_ts = ?, n = ?, data = ? WHERE id = ?');
-      // A chunk stays inside its hour: chunks holding ts t start in [hour(t), t].
-      this.chunksAt = db.prepare('SELECT start_ts, n, data FROM raw_chunk WHERE series_id = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ?').raw();
       this.chunksIn = db
-        .prepare('SELECT start_ts, n, data FROM raw_chunk WHERE series_id = ? AND start_ts >= ? AND start_ts < ? AND end_ts >= ? ORDER BY start_ts')
+        .prepare('SELECT id, start_ts, n, data FROM raw_chunk WHERE series_id = ? AND start_ts >= ? AND start_ts < ? AND end_ts >= ? ORDER BY start_ts')
         .raw();
       this.insLog = db.prepare('INSERT INTO ingest_log (nums, texts) VALUES (?, ?)');
       this.delLog = db.prepare('DELETE FROM ingest_log WHERE seq <= ?');
@@ -468,9 +463,6 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
       });
       this.bucketStmts = { '1m': bucketStmts('rollup_1m'), '1h': bucketStmts('rollup_1h') };
       this.delChunks = db.prepare('DELETE FROM raw_chunk WHERE series_id = ? AND start_ts < ? AND end_ts < ? RETURNING n').pluck();
-      this.straddlingChunks = db
-        .prepare('SELECT id, start_ts, n, data FROM raw_chunk WHERE series_id = ? AND start_ts >= ? AND start_ts < ? AND end_ts >= ?')
-        .raw();
       this.rewriteChunk = db.prepare('UPDATE raw_chunk SET start_ts = ?, n = ?, data = ? WHERE id = ?');
       this.delText = db.prepare('DELETE FROM raw_text WHERE series_id = ? AND ts < ?');
       this.del1m = db.prepare('DELETE FROM rollup_1m WHERE series_id = ? AND bucket_ts <= ?');
@@ -484,6 +476,7 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
         this.compactInTx(entries, from, to, careful, limit),
       );
 
+      this.checkVersion();
       this.loadDictionary();
       this.loadHorizons();
       this.replayLog();
@@ -532,7 +525,6 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     if (exists === undefined) return;
     const ids = this.db.prepare(`SELECT DISTINCT series_id FROM ${V2_RAW_NUM_TABLE}`).pluck().all() as number[];
     const page = this.db.prepare(`SELECT ts, value FROM ${V2_RAW_NUM_TABLE} WHERE series_id = ? AND ts > ? ORDER BY ts LIMIT ${CHUNK_MAX_VALUES}`).raw();
-    const insert = this.db.prepare('INSERT INTO raw_chunk (series_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)');
     for (const id of ids) {
       let after = -1;
       for (;;) {
@@ -543,7 +535,7 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
         for (let p = 0; p < ts.length; ) {
           const q = pieceEnd(ts, null, p, ts.length);
           const start = ts[p] as number;
-          insert.run(id, start, ts[q - 1] as number, q - p, encodeChunk(start, ts, values, null, p, q));
+          this.insChunk.run(id, start, ts[q - 1] as number, q - p, encodeChunk(start, ts, values, null, p, q));
           p = q;
         }
         after = ts[ts.length - 1] as number;
@@ -720,16 +712,23 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     }
     const stored = new Set<number>();
     if (ts.length === 0) return stored;
-    for (const [startTs, n, data] of this.chunksIn.all(e.id, chunkHour(lo), hi + 1, lo) as Array<[number, number, Uint8Array]>) {
+    for (const [, startTs, n, data] of this.chunksOverlapping(e, lo, hi + 1)) {
       for (const t of decodeChunk(startTs, n, data).ts) if (t >= lo && t <= hi) stored.add(t);
     }
     return stored;
   }
 
+  /**
+   * [id, start_ts, n, data] of a numeric series' chunks holding values in [lo, hi), by start.
+   * A chunk stays inside its hour, so those chunks start in [hour(lo), hi).
+   */
+  private chunksOverlapping(e: SeriesEntry, lo: number, hi: number): Array<[number, number, number, Uint8Array]> {
+    return this.chunksIn.all(e.id, chunkHour(lo), hi, lo) as Array<[number, number, number, Uint8Array]>;
+  }
+
   private isInTables(e: SeriesEntry, ts: number): boolean {
     if (e.kind !== KIND_NUM) return this.hasText.get(e.id, ts) !== undefined;
-    const chunks = this.chunksAt.all(e.id, chunkHour(ts), ts, ts) as Array<[number, number, Uint8Array]>;
-    for (const [startTs, n, data] of chunks) if (chunkHasTs(startTs, n, data, ts)) return true;
+    for (const [, startTs, n, data] of this.chunksOverlapping(e, ts, ts + 1)) if (chunkHasTs(startTs, n, data, ts)) return true;
     return false;
   }
 
@@ -1203,8 +1202,7 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     let acc: RangeAcc;
     if (r.name === 'raw' && numeric) {
       acc = new RangeAcc([], lo, hi, bucketMs, true);
-      const chunks = this.chunksIn.all(e.id, chunkHour(lo), hi, lo) as Array<[number, number, Uint8Array]>;
-      for (const [startTs, n, data] of chunks) {
+      for (const [, startTs, n, data] of this.chunksOverlapping(e, lo, hi)) {
         const chunk = decodeChunk(startTs, n, data);
         acc.addAll(chunk.ts, chunk.values);
       }
@@ -1277,9 +1275,9 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   private deleteRawChunks(e: SeriesEntry, cut: number): number {
     let deleted = 0;
     for (const n of this.delChunks.all(e.id, cut, cut) as number[]) deleted += n;
-    // Chunks holding values on both sides of the cutoff (all within cut's hour) lose the older ones.
-    const straddling = this.straddlingChunks.all(e.id, chunkHour(cut), cut, cut) as Array<[number, number, number, Uint8Array]>;
-    for (const [id, startTs, n, data] of straddling) {
+    // The chunks still starting before the cutoff hold values on both sides of it (those
+    // ending before it are gone): they lose the older ones.
+    for (const [id, startTs, n, data] of this.chunksOverlapping(e, cut - 1, cut)) {
       const kept = dropBefore(startTs, n, data, cut);
       if (kept === null) continue; // cannot happen: end_ts >= cut
       this.rewriteChunk.run(kept.startTs, kept.n, kept.data, id);
