@@ -38,7 +38,8 @@ import { DEFAULT_PIPELINE_OPTIONS, IngestPipeline } from './ingest/pipeline.js';
 import { SparkplugIngest } from './ingest/sparkplug-ingest.js';
 import { DEFAULT_PAYLOAD_LIMITS } from '../engine/telemetry/payload.js';
 import { createMemoryBus } from './store/bus/live-bus.js';
-import { DEFAULT_RETENTION, openSqliteSeriesStore } from './store/series/sqlite/sqlite-series-store.js';
+import { DEFAULT_RETENTION } from './store/series/sqlite/sqlite-series-store.js';
+import { openSqliteSeriesStoreInWorker } from './store/series/sqlite/worker-series-store.js';
 import type { SeriesStore } from './store/series/series-store.js';
 import { startDemo } from './demo/start-demo.js';
 import { loadOrCreateJwtSecret, prepareDataDir, type DataDirLayout } from './bootstrap/data-dir.js';
@@ -119,8 +120,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const health = new HealthChecks();
     health.register('metadata', () => meta.ping());
 
-    // Time series and live fan-out (embedded size: SQLite file, in-process bus).
-    const series = openSqliteSeriesStore({
+    // Time series and live fan-out (embedded size: SQLite file on its own thread, in-process bus).
+    const series = await openSqliteSeriesStoreInWorker({
       file: layout.seriesFile,
       retention: { ...DEFAULT_RETENTION, rawMs: config.rawRetentionDays * 86_400_000 },
       // The values stay in the ingest log and in memory; the next compaction retries them.

@@ -19,6 +19,7 @@ import {
   type SqliteSeriesStore,
   type SqliteSeriesStoreOptions,
 } from '../../../server/store/series/sqlite/sqlite-series-store.js';
+import { openSqliteSeriesStoreInWorker } from '../../../server/store/series/sqlite/worker-series-store.js';
 import { describeSeriesStoreContract, expectMatchesReference, expectWellFormed, rng } from './series-store.contract.js';
 
 const DAY = 86_400_000;
@@ -26,18 +27,19 @@ const HOUR = 3_600_000;
 const MINUTE = 60_000;
 const T0 = Date.UTC(2025, 0, 6);
 
-function harness(extra: Omit<SqliteSeriesStoreOptions, 'file'> = {}) {
+function harness(extra: Omit<SqliteSeriesStoreOptions, 'file'> = {}, inWorker = false) {
   return async () => {
     const dir = mkdtempSync(join(tmpdir(), 'factoryops-series-'));
     const file = join(dir, 'series.db');
     const opened: SqliteSeriesStore[] = [];
-    const open = () => {
-      const s = openSqliteSeriesStore({ file, retention: DEFAULT_RETENTION, ...extra });
+    const open = async () => {
+      const options = { file, retention: DEFAULT_RETENTION, ...extra };
+      const s = inWorker ? await openSqliteSeriesStoreInWorker(options) : openSqliteSeriesStore(options);
       opened.push(s);
       return s;
     };
     return {
-      store: open(),
+      store: await open(),
       reopen: async () => open(),
       cleanup: async () => {
         for (const s of opened) await s.close();
@@ -53,6 +55,8 @@ describeSeriesStoreContract('sqlite (compacting constantly)', harness({ compactI
 describeSeriesStoreContract('sqlite (inline checkpoints, synchronous=FULL)', harness({ backgroundCheckpoint: false, synchronous: 'FULL' }), {
   retention: DEFAULT_RETENTION,
 });
+// As the server runs it: on its own thread, each batch posted in columns.
+describeSeriesStoreContract('sqlite (on a worker thread)', harness({}, true), { retention: DEFAULT_RETENTION });
 
 function p(parameter: string, ts: number, value: number | string | boolean, deviceId = 1, factoryId = 1): SeriesPoint {
   return { factoryId, deviceId, parameter, ts, value };

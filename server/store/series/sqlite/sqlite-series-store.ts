@@ -99,6 +99,16 @@ import {
   pieceEnd,
 } from './raw-chunk.js';
 import { HOUR_MS, MINUTE_MS, RAW_MS, SCHEMA_SQL, SCHEMA_VERSION, V2_RAW_NUM_TABLE } from './schema.js';
+import {
+  BatchEncoder,
+  batchColumns,
+  VALUE_BOOL,
+  VALUE_NUM,
+  VALUE_STR,
+  type BatchColumns,
+  type ColumnBatch,
+  type KeyDefinition,
+} from './write-batch.js';
 
 export { chooseBucketMs, MAX_POINTS_LIMIT } from './range-plan.js';
 
@@ -171,6 +181,9 @@ export interface SqliteSeriesStats {
 
 export interface SqliteSeriesStore extends SeriesStore {
   readonly retention: Readonly<RetentionPolicy>;
+  /** write() of a batch already in columns (what write() does after encoding its points). */
+  writeColumns(batch: ColumnBatch): Promise<void>;
+  /** Counters as of the last completed request (on a worker: as its last reply said). */
   stats(): SqliteSeriesStats;
   /** Compacts every value written so far into the per-series tables (tests, benchmarks). */
   compact(): Promise<void>;
@@ -348,7 +361,11 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   private bLogSeq = 0;
   private writeEpoch = 0;
   private readonly written: SeriesEntry[] = [];
-  private readonly created: Array<{ f: number; d: number; p: string }> = [];
+  private readonly created: Array<{ f: number; d: number; p: string; key: number }> = [];
+  /** Write batches name series by key (write-batch.ts): what each key is, and its entry. */
+  private readonly encoder = new BatchEncoder();
+  private readonly keyDefs: Array<{ f: number; d: number; p: string } | undefined> = [];
+  private readonly keyEntries: Array<SeriesEntry | undefined> = [];
   private readonly logRow = new LogRowBuilder();
 
   // Compaction.
@@ -390,7 +407,7 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   private readonly del1h: Stmt;
   private readonly setMeta: Stmt;
   private readonly pingStmt: Stmt;
-  private readonly writeTx: Database.Transaction<(points: readonly SeriesPoint[], epoch: number) => void>;
+  private readonly writeTx: Database.Transaction<(columns: BatchColumns, texts: readonly string[], epoch: number) => void>;
   private readonly compactTx: Database.Transaction<(entries: readonly SeriesEntry[], from: number, to: number, careful: boolean, limit: number) => void>;
 
   constructor(options: SqliteSeriesStoreOptions) {
@@ -471,7 +488,7 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
         'INSERT INTO series_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
       );
       this.pingStmt = db.prepare('SELECT 1').pluck();
-      this.writeTx = db.transaction((points: readonly SeriesPoint[], epoch: number) => this.writeInTx(points, epoch));
+      this.writeTx = db.transaction((columns: BatchColumns, texts: readonly string[], epoch: number) => this.writeInTx(columns, texts, epoch));
       this.compactTx = db.transaction((entries: readonly SeriesEntry[], from: number, to: number, careful: boolean, limit: number) =>
         this.compactInTx(entries, from, to, careful, limit),
       );
@@ -625,13 +642,13 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   }
 
   /** Cache miss on the write path: create the series (inside the batch's transaction). */
-  private createSeries(f: number, d: number, p: string, kind: KindCode): SeriesEntry | null {
+  private createSeries(f: number, d: number, p: string, kind: KindCode, key: number): SeriesEntry | null {
     if (!Number.isSafeInteger(f) || !Number.isSafeInteger(d) || typeof p !== 'string' || p.length === 0) return null;
     const id = this.insSeries.get(f, d, p, KIND_NAMES[kind]) as number | undefined;
     let e: SeriesEntry;
     if (id !== undefined) {
       e = new SeriesEntry(id, kind, p);
-      this.created.push({ f, d, p });
+      this.created.push({ f, d, p, key });
     } else {
       // The file has it but this store did not load it (it cannot happen with one writer).
       const row = this.selSeries.get(f, d, p) as [number, string];
@@ -653,6 +670,15 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   async write(points: readonly SeriesPoint[]): Promise<void> {
     this.assertOpen();
     if (points.length === 0) return;
+    await this.writeColumns(this.encoder.encode(points));
+  }
+
+  async writeColumns(batch: ColumnBatch): Promise<void> {
+    // Keys first, even if this batch then fails: the encoder has marked them as told.
+    this.defineKeys(batch.newKeys);
+    this.assertOpen();
+    const columns = batchColumns(batch);
+    if (batch.n === 0) return;
     while (this.uncompacted >= MAX_UNCOMPACTED) {
       // Compaction is behind: slow the hot path down rather than grow memory.
       await this.compact();
@@ -663,7 +689,7 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     this.bInserted = this.bDuplicates = this.bWrongKind = this.bInvalid = 0;
     this.bLogSeq = 0;
     try {
-      this.writeTx.immediate(points, ++this.writeEpoch);
+      this.writeTx.immediate(columns, batch.texts, ++this.writeEpoch);
     } catch (err) {
       // Rolled back: undo the batch in memory too.
       for (const e of this.written) {
@@ -674,7 +700,10 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
       }
       // Forget the series this batch created, or the cache would hold ids that do not exist
       // (and could be reused by SQLite for another series).
-      for (const c of this.created) this.forget(c.f, c.d, c.p);
+      for (const c of this.created) {
+        this.forget(c.f, c.d, c.p);
+        this.keyEntries[c.key] = undefined;
+      }
       this.created.length = 0;
       this.written.length = 0;
       throw err;
@@ -691,6 +720,25 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     c.rejectedWrongKind += this.bWrongKind;
     c.rejectedInvalid += this.bInvalid;
     if (this.uncompacted >= COMPACT_AT_VALUES) this.compactInBackground();
+  }
+
+  private defineKeys(defs: readonly KeyDefinition[]): void {
+    for (const def of defs) {
+      const [key, f, d, p] = def;
+      if (!Number.isSafeInteger(key) || key < 0 || this.keyDefs[key] !== undefined) {
+        throw new Error(`series store: write batch redefines or misnumbers key ${String(key)}`);
+      }
+      this.keyDefs[key] = { f, d, p };
+    }
+  }
+
+  /** The entry of a batch key, created on first use (inside the batch's transaction). */
+  private keyEntry(key: number, kind: KindCode): SeriesEntry | null {
+    const def = this.keyDefs[key];
+    if (def === undefined) throw new Error(`series store: write batch uses undefined key ${key}`);
+    const e = this.lookup(def.f, def.d, def.p) ?? this.createSeries(def.f, def.d, def.p, kind, key);
+    if (e !== null) this.keyEntries[key] = e;
+    return e;
   }
 
   /** Is (series, ts) already stored: uncompacted, being compacted, or in the raw tables? */
@@ -732,59 +780,50 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     return false;
   }
 
-  private writeInTx(points: readonly SeriesPoint[], epoch: number): void {
+  private writeInTx(columns: BatchColumns, texts: readonly string[], epoch: number): void {
     const written = this.written;
     const logRow = this.logRow;
+    const { ts: tsCol, nums, keys, kinds } = columns;
+    const keyEntries = this.keyEntries;
     let inserted = 0;
     let duplicates = 0;
     let wrongKind = 0;
     let invalid = 0;
-    let lastFactory = NaN;
-    let lastDevice = NaN;
-    let byParam: Map<string, SeriesEntry> | undefined;
+    let text = 0;
 
-    for (let i = 0; i < points.length; i++) {
-      const p = points[i] as SeriesPoint;
-      const ts = p.ts;
-      const v = p.value;
+    for (let i = 0; i < tsCol.length; i++) {
+      const ts = tsCol[i] as number;
+      const valueKind = kinds[i] as number;
+      // Taken before anything is skipped: texts holds every string value of the batch.
+      const dbv: DbValue = valueKind === VALUE_STR ? (texts[text++] as string) : (nums[i] as number);
       if (!Number.isSafeInteger(ts) || ts < 0) {
         invalid++;
         continue;
       }
       let kind: KindCode;
-      let dbv: DbValue;
-      if (typeof v === 'number') {
-        if (!Number.isFinite(v)) {
+      if (valueKind === VALUE_NUM) {
+        if (!Number.isFinite(dbv)) {
           invalid++;
           continue;
         }
         kind = KIND_NUM;
-        dbv = v;
-      } else if (typeof v === 'string') {
+      } else if (valueKind === VALUE_STR) {
+        if (typeof dbv !== 'string') {
+          invalid++;
+          continue;
+        }
         kind = KIND_STR;
-        dbv = v;
-      } else if (typeof v === 'boolean') {
+      } else if (valueKind === VALUE_BOOL) {
         kind = KIND_BOOL;
-        dbv = v ? 1 : 0;
       } else {
         invalid++;
         continue;
       }
-      // Points come a message at a time: the device's map is usually the previous point's.
-      if (p.deviceId !== lastDevice || p.factoryId !== lastFactory) {
-        lastFactory = p.factoryId;
-        lastDevice = p.deviceId;
-        byParam = this.cache.get(lastFactory)?.get(lastDevice);
-      }
-      let e = byParam?.get(p.parameter);
-      if (e === undefined) {
-        const created = this.createSeries(p.factoryId, p.deviceId, p.parameter, kind);
-        if (created === null) {
-          invalid++;
-          continue;
-        }
-        e = created;
-        byParam = this.cache.get(lastFactory)?.get(lastDevice);
+      const key = keys[i] as number;
+      const e = keyEntries[key] ?? this.keyEntry(key, kind);
+      if (e === null) {
+        invalid++;
+        continue;
       }
       if (e.kind !== kind) {
         wrongKind++;
