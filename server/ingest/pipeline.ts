@@ -153,8 +153,11 @@ export class IngestPipeline {
     if (pending.points.length === 0 && pending.callbacks.length === 0) return this.writing;
     this.batch = { points: [], callbacks: [] };
     this.inFlightValues += pending.points.length;
-    // Batches commit one after another, in order: a later batch never overtakes an earlier.
-    this.writing = this.writing.then(() => this.commit(pending));
+    // Handed to the store at once, without waiting for the batches before it: the store applies
+    // writes in call order (SeriesStore.write), and a commit's round trip (the store's thread,
+    // the disk) no longer holds the next batch back. Acknowledgements and side effects still
+    // follow in batch order (commit() waits for the previous batch's).
+    this.writing = this.commit(pending, this.writing);
     return this.writing;
   }
 
@@ -176,19 +179,23 @@ export class IngestPipeline {
     }, delayMs);
   }
 
-  private async commit(pending: Pending): Promise<void> {
+  /** Commits one batch; `previous` (the batch before it, never rejecting) is released first. */
+  private async commit(pending: Pending, previous: Promise<void>): Promise<void> {
     const started = process.hrtime.bigint();
+    let failure: Error | null = null;
     try {
       await this.series.write(pending.points);
+      this.metrics.commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     } catch (error) {
-      this.inFlightValues -= pending.points.length;
-      this.logger.error({ event: 'ingest.commit_failed', values: pending.points.length, err: error }, 'series commit failed');
-      const failure = error instanceof Error ? error : new Error(String(error));
+      failure = error instanceof Error ? error : new Error(String(error));
+    }
+    await previous;
+    this.inFlightValues -= pending.points.length;
+    if (failure !== null) {
+      this.logger.error({ event: 'ingest.commit_failed', values: pending.points.length, err: failure }, 'series commit failed');
       for (const callback of pending.callbacks) callback(failure);
       return;
     }
-    this.inFlightValues -= pending.points.length;
-    this.metrics.commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.metrics.batchValues.observe(pending.points.length);
     this.metrics.values.inc(pending.points.length);
     // Durable: release the acknowledgements first, then the side effects.

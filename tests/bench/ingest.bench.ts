@@ -28,6 +28,8 @@
  * The machine's load and Linux pressure (PSI) are printed before and after: on a shared
  * machine other processes' CPU and I/O show up in these figures.
  */
+// First: the server's V8 settings, as bin/factoryops.js applies them.
+import '../../server/observe/v8-tuning.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';

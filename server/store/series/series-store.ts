@@ -66,7 +66,9 @@ export interface RetentionReport {
 export interface SeriesStore {
   /**
    * Store a batch. When the promise resolves the batch is durable (committed) and visible to
-   * latest() and range(). A batch is atomic: all of it is stored or none of it.
+   * latest() and range(). A batch is atomic: all of it is stored or none of it. Batches are
+   * applied in the order write() was called, also when the caller does not wait for one
+   * before making the next call (the ingest pipeline keeps several in flight).
    */
   write(points: readonly SeriesPoint[]): Promise<void>;
   /** Newest value per parameter of a device (all parameters when `parameters` is omitted). */

@@ -366,6 +366,8 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
   private readonly encoder = new BatchEncoder();
   private readonly keyDefs: Array<{ f: number; d: number; p: string } | undefined> = [];
   private readonly keyEntries: Array<SeriesEntry | undefined> = [];
+  /** The last write() accepted: the next runs after it. */
+  private writeChain: Promise<void> = Promise.resolve();
   private readonly logRow = new LogRowBuilder();
 
   // Compaction.
@@ -673,9 +675,20 @@ class SqliteSeriesStoreImpl implements SqliteSeriesStore {
     await this.writeColumns(this.encoder.encode(points));
   }
 
-  async writeColumns(batch: ColumnBatch): Promise<void> {
-    // Keys first, even if this batch then fails: the encoder has marked them as told.
-    this.defineKeys(batch.newKeys);
+  writeColumns(batch: ColumnBatch): Promise<void> {
+    try {
+      // Keys first, even if this batch then fails: the encoder has marked them as told.
+      this.defineKeys(batch.newKeys);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // In call order, even while an earlier write waits for compaction (SeriesStore.write).
+    const run = this.writeChain.then(() => this.writeColumnsInOrder(batch));
+    this.writeChain = run.catch(() => {});
+    return run;
+  }
+
+  private async writeColumnsInOrder(batch: ColumnBatch): Promise<void> {
     this.assertOpen();
     const columns = batchColumns(batch);
     if (batch.n === 0) return;
